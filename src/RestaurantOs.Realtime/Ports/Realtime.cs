@@ -1,0 +1,47 @@
+using RestaurantOs.Realtime.Contracts;
+
+namespace RestaurantOs.Realtime.Ports;
+
+/// <summary>A page of history after a given seq.</summary>
+/// <param name="Events">Events with seq &gt; the requested one, ascending.</param>
+/// <param name="OldestSeq">The smallest seq still held for the restaurant (0 when none).</param>
+/// <param name="LatestSeq">The largest seq assigned for the restaurant (0 when none).</param>
+public sealed record HistoryPage(IReadOnlyList<RealtimeEvent> Events, long OldestSeq, long LatestSeq);
+
+/// <summary>
+/// The bounded, per-restaurant event history and the owner of <c>seq</c>: one writer per restaurant assigns
+/// consecutive numbers starting at 1. Appending an event whose id is already stored returns the stored event
+/// unchanged (the change feed is at-least-once).
+/// </summary>
+public interface IEventHistory
+{
+    /// <summary>Appends the event, assigning the next seq, or returns the stored event if its id exists.</summary>
+    /// <returns>The stored event and whether it was newly appended.</returns>
+    Task<(RealtimeEvent Event, bool Appended)> AppendAsync(NewEvent newEvent, CancellationToken cancellationToken);
+
+    Task<HistoryPage> ReadAfterAsync(Guid restaurantId, long afterSeq, int maxEvents, CancellationToken cancellationToken);
+}
+
+/// <summary>Delivers events to connections through the realtime service (Web PubSub in Azure).</summary>
+public interface IEventPublisher
+{
+    /// <summary>Sends one broadcast event to every connection that may see it, with one service call.</summary>
+    Task PublishAsync(RealtimeEvent realtimeEvent, CancellationToken cancellationToken);
+
+    /// <summary>Sends a message to one connection.</summary>
+    Task SendToConnectionAsync(string connectionId, RealtimeEvent message, CancellationToken cancellationToken);
+}
+
+/// <summary>Group membership and connection control in the realtime service.</summary>
+public interface IConnectionManager
+{
+    Task AddToGroupsAsync(string connectionId, IReadOnlyCollection<string> groups, CancellationToken cancellationToken);
+
+    Task RemoveFromGroupsAsync(string connectionId, IReadOnlyCollection<string> groups, CancellationToken cancellationToken);
+
+    /// <summary>Closes one connection; <paramref name="reason"/> is one of <c>ErrorCodes</c>.</summary>
+    Task CloseConnectionAsync(string connectionId, string reason, CancellationToken cancellationToken);
+
+    /// <summary>Closes every connection in a group (used for auth-grace buckets).</summary>
+    Task CloseGroupAsync(string group, string reason, CancellationToken cancellationToken);
+}
