@@ -91,6 +91,8 @@ public sealed record Order
     public OrderStatus Status { get; init; } = OrderStatus.Pending;
     /// <summary>The status before the last status change; lets a change-feed reader emit <c>order:status</c>.</summary>
     public OrderStatus? PreviousStatus { get; init; }
+    /// <summary>The <see cref="Version"/> at which <see cref="Status"/> last changed (1 at creation).</summary>
+    public int StatusVersion { get; init; } = 1;
     public IReadOnlyList<OrderItem> Items { get; init; } = [];
     public long Subtotal { get; init; }
     public long Tax { get; init; }

@@ -30,6 +30,9 @@ public interface IEventPublisher
 
     /// <summary>Sends a message to one connection.</summary>
     Task SendToConnectionAsync(string connectionId, RealtimeEvent message, CancellationToken cancellationToken);
+
+    /// <summary>Sends a message to every connection in one group (used for auth-grace buckets).</summary>
+    Task SendToGroupAsync(string group, RealtimeEvent message, CancellationToken cancellationToken);
 }
 
 /// <summary>Group membership and connection control in the realtime service.</summary>

@@ -1,7 +1,15 @@
 namespace RestaurantOs.Realtime.Protocol;
 
 /// <summary>A validated client-to-server message. Produced only by <c>ClientMessageParser</c>.</summary>
-public abstract record ClientMessage(string Type);
+public abstract record ClientMessage(string Type)
+{
+    /// <summary>
+    /// The <c>restaurant_id</c> the client put in the message, when it sent one (a valid UUID; anything else is
+    /// rejected by the parser). The tenant always comes from the token: a value that differs from the token's
+    /// restaurant must close the connection with 1008 <c>TENANT_VIOLATION</c> (the seed's server honoured it).
+    /// </summary>
+    public Guid? RestaurantId { get; init; }
+}
 
 public sealed record AuthMessage(string Token) : ClientMessage("auth");
 

@@ -5,12 +5,14 @@ using RestaurantOs.Realtime.Contracts;
 namespace RestaurantOs.Realtime.Protocol;
 
 /// <summary>
-/// Source-generated JSON for everything on the wire and in stores: snake_case names, as the seed's examples.
+/// Source-generated JSON for everything on the wire and in stores: snake_case names and UTC "Z" timestamps, as the
+/// seed's examples.
 /// </summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-    UseStringEnumConverter = true)]
+    UseStringEnumConverter = true,
+    Converters = [typeof(UtcTimestampConverter)])]
 [JsonSerializable(typeof(RealtimeEvent))]
 [JsonSerializable(typeof(Order))]
 [JsonSerializable(typeof(Payment))]
@@ -32,4 +34,11 @@ namespace RestaurantOs.Realtime.Protocol;
 [JsonSerializable(typeof(List<Table>))]
 [JsonSerializable(typeof(List<RealtimeEvent>))]
 [JsonSerializable(typeof(JsonElement))]
+[JsonSerializable(typeof(PaymentStatus))]
+[JsonSerializable(typeof(KdsOrder))]
+[JsonSerializable(typeof(Auth.Role))]
+[JsonSerializable(typeof(Routing.Subscription))]
+[JsonSerializable(typeof(Routing.SubscriptionSet))]
+[JsonSerializable(typeof(Limits.RateLimitState))]
+[JsonSerializable(typeof(Connections.ConnectionState))]
 public sealed partial class RealtimeJsonContext : JsonSerializerContext;

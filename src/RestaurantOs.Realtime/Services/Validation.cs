@@ -1,0 +1,64 @@
+using System.Text.RegularExpressions;
+
+namespace RestaurantOs.Realtime.Services;
+
+/// <summary>Collects field errors for one request; empty means valid.</summary>
+internal sealed partial class Validation
+{
+    public const int MaxItems = 200;
+    public const int MaxText = 500;
+    public const int MaxName = 120;
+    public const long MaxMoney = 100_000_000; // one million in cents
+
+    private readonly Dictionary<string, List<string>> _errors = new(StringComparer.Ordinal);
+
+    public bool IsValid => _errors.Count == 0;
+
+    public void Add(string field, string message)
+    {
+        if (!_errors.TryGetValue(field, out var list))
+        {
+            _errors[field] = list = [];
+        }
+
+        list.Add(message);
+    }
+
+    public void Require(bool condition, string field, string message)
+    {
+        if (!condition)
+        {
+            Add(field, message);
+        }
+    }
+
+    public void Text(string? value, string field, int max, bool required = false)
+    {
+        if (value is null)
+        {
+            Require(!required, field, "is required.");
+            return;
+        }
+
+        Require(!required || !string.IsNullOrWhiteSpace(value), field, "must not be empty.");
+        Require(value.Length <= max, field, $"must be at most {max} characters.");
+    }
+
+    public void Money(long value, string field) =>
+        Require(value is >= 0 and <= MaxMoney, field, $"must be between 0 and {MaxMoney} cents.");
+
+    /// <summary>Table numbers become part of group names, so they follow the same rule as subscription filters.</summary>
+    public void TableNumber(string? value, string field)
+    {
+        if (value is not null)
+        {
+            Require(TableNumberPattern().IsMatch(value), field, "must be 1-32 letters, digits, '-' or '_', starting with a letter or digit.");
+        }
+    }
+
+    public ServiceError ToError() =>
+        Errors.Validation(_errors.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray(), StringComparer.Ordinal));
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$", RegexOptions.CultureInvariant)]
+    private static partial Regex TableNumberPattern();
+}
