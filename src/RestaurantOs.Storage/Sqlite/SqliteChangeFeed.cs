@@ -1,0 +1,126 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using RestaurantOs.Realtime.Ports;
+using RestaurantOs.Storage.Internal;
+
+namespace RestaurantOs.Storage.Sqlite;
+
+/// <summary>
+/// The change feed over <c>change_log</c>. A read starts at the consumer's checkpoint (the last change-log id it
+/// confirmed) and returns rows in id order, which is commit order: rows are written under the single writer lock
+/// in the same transaction as their document. The continuation is the last id returned, as text (null when the
+/// batch is empty).
+/// </summary>
+internal sealed class SqliteChangeFeed(
+    SqliteDatabase database,
+    TimeProvider timeProvider,
+    IOptions<HistoryOptions> historyOptions,
+    StorageMetrics metrics,
+    ILogger<SqliteChangeFeed> logger) : IChangeFeed
+{
+    private const string Store = "change_feed";
+
+    // Change-log rows are kept at least as long as the event history, and until every consumer has passed them.
+    private readonly TimeSpan retention = historyOptions.Value.Retention;
+
+    public async Task<ChangeBatch> ReadAsync(string consumer, int maxChanges, CancellationToken cancellationToken)
+    {
+        PortGuards.Consumer(consumer);
+        PortGuards.PageSize(maxChanges, nameof(maxChanges));
+
+        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        long position;
+        await using (var checkpoint = connection.CreateCommand())
+        {
+            checkpoint.CommandText = "SELECT position FROM consumer_checkpoints WHERE consumer = $consumer;";
+            checkpoint.Parameters.AddWithValue("$consumer", consumer);
+            position = await checkpoint.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long stored ? stored : 0;
+        }
+
+        var changes = new List<StoreChange>();
+        await using (var query = connection.CreateCommand())
+        {
+            query.CommandText = """
+                SELECT id, kind, restaurant_id, document_id, version, document, committed_at
+                FROM change_log WHERE id > $position ORDER BY id LIMIT $max;
+                """;
+            query.Parameters.AddWithValue("$position", position);
+            query.Parameters.AddWithValue("$max", maxChanges);
+            await using var reader = await query.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                position = reader.GetInt64(0);
+                if (!DocumentKinds.TryParse(reader.GetString(1), out var kind))
+                {
+                    throw new InvalidDataException($"change_log row {position} has an unknown kind '{reader.GetString(1)}'.");
+                }
+
+                var documentId = reader.GetString(3);
+                using var document = JsonDocument.Parse(reader.GetString(5));
+                changes.Add(new StoreChange(
+                    DocumentKinds.ChangeId(kind, documentId, reader.GetInt64(4)),
+                    kind,
+                    Guid.Parse(reader.GetString(2), CultureInfo.InvariantCulture),
+                    documentId,
+                    document.RootElement.Clone(),
+                    DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6))));
+            }
+        }
+
+        metrics.Operation(Store, "read", Outcomes.Ok);
+        StorageLog.ChangesRead(logger, consumer, changes.Count);
+        // Nothing new: no continuation, so a polling caller has nothing to checkpoint (no write per idle poll).
+        return new ChangeBatch(changes, changes.Count == 0 ? null : position.ToString(CultureInfo.InvariantCulture));
+    }
+
+    public async Task CheckpointAsync(string consumer, string? continuation, CancellationToken cancellationToken)
+    {
+        PortGuards.Consumer(consumer);
+        if (continuation is null)
+        {
+            return;
+        }
+
+        if (!long.TryParse(continuation, NumberStyles.None, CultureInfo.InvariantCulture, out var position))
+        {
+            throw new ArgumentException($"'{continuation}' is not a continuation returned by this change feed.", nameof(continuation));
+        }
+
+        var now = timeProvider.GetUtcNow();
+        await database.WriteAsync(async (connection, transaction) =>
+        {
+            await using (var upsert = connection.CreateCommand())
+            {
+                upsert.Transaction = transaction;
+                // Never move a checkpoint backwards: a late checkpoint from a slow caller must not replay a batch
+                // that a newer one already confirmed.
+                upsert.CommandText = """
+                    INSERT INTO consumer_checkpoints (consumer, position, updated_at) VALUES ($consumer, $position, $now)
+                    ON CONFLICT (consumer) DO UPDATE SET position = MAX(position, excluded.position), updated_at = excluded.updated_at;
+                    """;
+                upsert.Parameters.AddWithValue("$consumer", consumer);
+                upsert.Parameters.AddWithValue("$position", position);
+                upsert.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+                await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await using (var prune = connection.CreateCommand())
+            {
+                prune.Transaction = transaction;
+                prune.CommandText = """
+                    DELETE FROM change_log
+                    WHERE id <= (SELECT MIN(position) FROM consumer_checkpoints) AND committed_at < $cutoff;
+                    """;
+                prune.Parameters.AddWithValue("$cutoff", (now - retention).ToUnixTimeMilliseconds());
+                await prune.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+
+        metrics.Operation(Store, "checkpoint", Outcomes.Ok);
+        StorageLog.Checkpointed(logger, consumer, continuation);
+    }
+}

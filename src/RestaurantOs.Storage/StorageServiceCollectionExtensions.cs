@@ -1,0 +1,83 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using RestaurantOs.Realtime.Ports;
+using RestaurantOs.Storage.Cosmos;
+using RestaurantOs.Storage.Internal;
+using RestaurantOs.Storage.Sqlite;
+
+namespace RestaurantOs.Storage;
+
+public static class StorageServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the stores behind the Realtime ports (<see cref="IOrderStore"/>, <see cref="ITableStore"/>,
+    /// <see cref="IPaymentStore"/>, <see cref="INotificationStore"/>, <see cref="IChangeFeed"/>,
+    /// <see cref="IEventHistory"/>) and <see cref="IStoreInitializer"/>, all singletons, chosen by
+    /// <c>Storage:Provider</c>: <c>sqlite</c> (default) or <c>cosmos</c>. Options are validated when the host
+    /// starts (and, for the provider choice, when a store is first resolved); a bad value fails with a message
+    /// naming the key. Hosts should call <see cref="IStoreInitializer.InitializeAsync"/> at start (the Functions
+    /// app's hosted StoreInitializer does). Metrics: meter <c>RestaurantOs.Storage</c>.
+    /// Expected write outcomes are <see cref="WriteResult{T}"/> values; a Cosmos 429 left after the SDK's retries
+    /// throws <see cref="StoreThrottledException"/>.
+    /// </summary>
+    public static IServiceCollection AddRestaurantOsStorage(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+
+        services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.SectionName)).ValidateOnStart();
+        services.AddOptions<HistoryOptions>().Bind(configuration.GetSection(HistoryOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HistoryOptions>, HistoryOptionsValidator>());
+
+        services.AddMetrics();
+        services.AddLogging();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<StorageMetrics>();
+
+        // The provider is read here, at registration, because it decides which services exist; an invalid value
+        // falls through to the validator, which fails start-up with an actionable message.
+        var provider = configuration.GetSection(StorageOptions.SectionName)[nameof(StorageOptions.Provider)]?.Trim();
+        if (string.Equals(provider, StorageOptions.Cosmos, StringComparison.OrdinalIgnoreCase))
+        {
+            AddCosmos(services, configuration);
+        }
+        else
+        {
+            AddSqlite(services, configuration);
+        }
+
+        return services;
+    }
+
+    private static void AddSqlite(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<SqliteStoreOptions>().Bind(configuration.GetSection(SqliteStoreOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SqliteStoreOptions>, SqliteStoreOptionsValidator>());
+        services.TryAddSingleton<SqliteDatabase>();
+        services.TryAddSingleton<IStoreInitializer>(sp => sp.GetRequiredService<SqliteDatabase>());
+        services.TryAddSingleton<IOrderStore, SqliteOrderStore>();
+        services.TryAddSingleton<ITableStore, SqliteTableStore>();
+        services.TryAddSingleton<IPaymentStore, SqlitePaymentStore>();
+        services.TryAddSingleton<INotificationStore, SqliteNotificationStore>();
+        services.TryAddSingleton<IChangeFeed, SqliteChangeFeed>();
+        services.TryAddSingleton<IEventHistory, SqliteEventHistory>();
+    }
+
+    private static void AddCosmos(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<CosmosStoreOptions>().Bind(configuration.GetSection(CosmosStoreOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CosmosStoreOptions>, CosmosStoreOptionsValidator>());
+        services.TryAddSingleton<CosmosContainers>(sp => CosmosContainers.Create(sp.GetRequiredService<IOptions<CosmosStoreOptions>>().Value));
+        services.TryAddSingleton<CosmosStoreInitializer>();
+        services.TryAddSingleton<IStoreInitializer>(sp => sp.GetRequiredService<CosmosStoreInitializer>());
+        services.TryAddSingleton<IOrderStore, CosmosOrderStore>();
+        services.TryAddSingleton<ITableStore, CosmosTableStore>();
+        services.TryAddSingleton<IPaymentStore, CosmosPaymentStore>();
+        services.TryAddSingleton<INotificationStore, CosmosNotificationStore>();
+        services.TryAddSingleton<IChangeFeed, CosmosChangeFeed>();
+        services.TryAddSingleton<IEventHistory, CosmosEventHistory>();
+    }
+}

@@ -1,0 +1,125 @@
+using System.Diagnostics.Metrics;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Azure.Cosmos;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Moq;
+using RestaurantOs.Storage.Cosmos;
+using RestaurantOs.Storage.Internal;
+
+namespace RestaurantOs.Storage.Tests.Cosmos;
+
+/// <summary>Mocked Cosmos containers (the SDK cannot reach a service here) plus a metrics recorder.</summary>
+internal sealed class CosmosFakes : IDisposable
+{
+    private readonly ServiceProvider services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly MeterListener listener = new();
+    private readonly List<(string Instrument, long Value, Dictionary<string, object?> Tags)> measurements = [];
+
+    public CosmosFakes()
+    {
+        var factory = services.GetRequiredService<IMeterFactory>();
+        Metrics = new StorageMetrics(factory);
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            // Only this test's meter: other tests create meters with the same name in parallel.
+            if (instrument.Meter.Scope == factory)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            lock (measurements)
+            {
+                measurements.Add((instrument.Name, value, tags.ToArray().ToDictionary(t => t.Key, t => t.Value)));
+            }
+        });
+        listener.Start();
+        Containers = new CosmosContainers(Orders.Object, Tables.Object, Payments.Object, Notifications.Object, Events.Object, Leases.Object);
+    }
+
+    public Mock<Container> Orders { get; } = new();
+
+    public Mock<Container> Tables { get; } = new();
+
+    public Mock<Container> Payments { get; } = new();
+
+    public Mock<Container> Notifications { get; } = new();
+
+    public Mock<Container> Events { get; } = new();
+
+    public Mock<Container> Leases { get; } = new();
+
+    public CosmosContainers Containers { get; }
+
+    public StorageMetrics Metrics { get; }
+
+    public long Sum(string instrument, string? op = null)
+    {
+        lock (measurements)
+        {
+            return measurements
+                .Where(m => m.Instrument == instrument && (op is null || Equals(m.Tags.GetValueOrDefault("op"), op)))
+                .Sum(m => m.Value);
+        }
+    }
+
+    public static ResponseMessage Response(HttpStatusCode status, string? json = null, string? etag = null, string? continuation = null)
+    {
+        var response = new ResponseMessage(status);
+        if (json is not null)
+        {
+            response.Content = new MemoryStream(Encoding.UTF8.GetBytes(json));
+        }
+
+        if (etag is not null)
+        {
+            response.Headers["etag"] = etag;
+        }
+
+        if (continuation is not null)
+        {
+            response.Headers["x-ms-continuation"] = continuation;
+        }
+
+        return response;
+    }
+
+    public static string Page(params string[] items) => "{\"_rid\":\"x\",\"Documents\":[" + string.Join(',', items) + "],\"_count\":" + items.Length + "}";
+
+    public static string ReadAll(Stream stream)
+    {
+        var position = stream.Position;
+        using var reader = new StreamReader(stream, Encoding.UTF8, leaveOpen: true);
+        var text = reader.ReadToEnd();
+        stream.Position = position;
+        return text;
+    }
+
+    public static JsonElement Json(string text)
+    {
+        using var document = JsonDocument.Parse(text);
+        return document.RootElement.Clone();
+    }
+
+    public static string Wrapper<T>(DocumentType<T> type, T document, long ts = 1_764_158_400)
+        where T : class
+    {
+        using var stream = CosmosDocuments.Wrap(type, document);
+        var json = ReadAll(stream);
+        // What the service adds to every item.
+        return json[..^1] + ",\"_ts\":" + ts + ",\"_etag\":\"\\\"srv\\\"\"}";
+    }
+
+    public static CosmosEventHistory History(CosmosFakes fakes, int maxEvents = 10_000) =>
+        new(fakes.Containers, Microsoft.Extensions.Options.Options.Create(new HistoryOptions { MaxEventsPerRestaurant = maxEvents }), fakes.Metrics, NullLogger<CosmosEventHistory>.Instance);
+
+    public void Dispose()
+    {
+        listener.Dispose();
+        services.Dispose();
+    }
+}
