@@ -1,0 +1,54 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using RestaurantOs.Functions.Adapters;
+using RestaurantOs.Functions.Hosting;
+using RestaurantOs.Functions.Http;
+using RestaurantOs.Realtime.Auth;
+using RestaurantOs.Realtime.Ports;
+using RestaurantOs.Realtime.Services;
+using RestaurantOs.Storage;
+using RestaurantOs.WebPubSub.Client;
+using RestaurantOs.WebPubSub.Upstream;
+
+namespace RestaurantOs.Functions.Composition;
+
+/// <summary>
+/// The one composition root, used by the Functions app and by DevHost: app-token validation, the store chosen by
+/// configuration, the Web PubSub service client and upstream codec, the ports over them, and the services the
+/// function classes call.
+/// </summary>
+public static class RealtimeServiceCollectionExtensions
+{
+    public static IServiceCollection AddRestaurantOsRealtime(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.AddAppTokenValidation(configuration);
+        services.AddRestaurantOsStorage(configuration);
+        services.AddHostedService<StoreInitializer>();
+        services.AddWebPubSubServiceClient(configuration);
+        services.AddWebPubSubUpstream(configuration);
+
+        services.TryAddSingleton<RealtimeMetrics>();
+        services.TryAddSingleton<IEventPublisher, WebPubSubEventPublisher>();
+        services.TryAddSingleton<IConnectionManager, WebPubSubConnectionManager>();
+
+        services.TryAddSingleton<ChangeFeedPump>();
+        services.TryAddSingleton<IChangeNotifier>(sp => sp.GetRequiredService<ChangeFeedPump>());
+        services.AddHostedService(sp => sp.GetRequiredService<ChangeFeedPump>());
+
+        services.TryAddSingleton<OrderService>();
+        services.TryAddSingleton<TableService>();
+        services.TryAddSingleton<NotificationService>();
+        services.TryAddSingleton<ConnectionService>();
+        services.TryAddSingleton<EventPipeline>();
+        services.TryAddSingleton<KdsPump>();
+        services.TryAddSingleton<AuthGraceSweeper>();
+        services.TryAddSingleton<CallerAuthenticator>();
+        return services;
+    }
+}

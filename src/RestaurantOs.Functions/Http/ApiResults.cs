@@ -1,0 +1,106 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using RestaurantOs.Realtime.Services;
+
+namespace RestaurantOs.Functions.Http;
+
+/// <summary>
+/// Responses written with source-generated JSON. They implement <see cref="IActionResult"/> (what the Functions
+/// ASP.NET Core integration executes) but need nothing of MVC beyond the <see cref="HttpContext"/>, so DevHost can
+/// execute the same results.
+/// </summary>
+internal static class ApiResults
+{
+    public static IActionResult Json<T>(T value, JsonTypeInfo<T> typeInfo, int statusCode = StatusCodes.Status200OK) =>
+        new JsonResult<T>(value, typeInfo, statusCode);
+
+    public static IActionResult NoContent() => new StatusResult(StatusCodes.Status204NoContent);
+
+    /// <summary>The function wrote the response itself (the Web PubSub codec does); leave it as it is.</summary>
+    public static IActionResult Written() => WrittenResult.Instance;
+
+    public static IActionResult Problem(int status, string title, string detail, string? code = null, IReadOnlyDictionary<string, string[]>? errors = null) =>
+        new ProblemResult(new ProblemDetailsBody
+        {
+            Type = $"https://httpstatuses.io/{status}",
+            Title = title,
+            Status = status,
+            Detail = detail,
+            Code = code,
+            Errors = errors,
+        });
+
+    public static IActionResult Unauthorized(string detail) =>
+        Problem(StatusCodes.Status401Unauthorized, "Unauthorized", detail, "UNAUTHORIZED");
+
+    public static IActionResult BadRequest(string detail, string code = "INVALID_REQUEST", IReadOnlyDictionary<string, string[]>? errors = null) =>
+        Problem(StatusCodes.Status400BadRequest, "Bad request", detail, code, errors);
+
+    public static IActionResult From(ServiceError error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        return error.Kind switch
+        {
+            ServiceErrorKind.Validation => Problem(StatusCodes.Status400BadRequest, "Validation failed", error.Detail, error.Code, error.Errors),
+            ServiceErrorKind.Forbidden => Problem(StatusCodes.Status403Forbidden, "Forbidden", error.Detail, error.Code),
+            ServiceErrorKind.NotFound => Problem(StatusCodes.Status404NotFound, "Not found", error.Detail, error.Code),
+            ServiceErrorKind.Conflict => Problem(StatusCodes.Status409Conflict, "Conflict", error.Detail, error.Code),
+            _ => throw new ArgumentOutOfRangeException(nameof(error), error.Kind, "Unknown service error kind."),
+        };
+    }
+
+    public static IActionResult From<T>(ServiceResult<T> result, JsonTypeInfo<T> typeInfo, int statusCode = StatusCodes.Status200OK)
+        where T : class =>
+        result.Error is { } error ? From(error) : Json(result.Value!, typeInfo, statusCode);
+
+    private sealed class JsonResult<T>(T value, JsonTypeInfo<T> typeInfo, int statusCode) : IActionResult
+    {
+        public async Task ExecuteResultAsync(ActionContext context)
+        {
+            var response = context.HttpContext.Response;
+            response.StatusCode = statusCode;
+            response.ContentType = "application/json; charset=utf-8";
+            await JsonSerializer.SerializeAsync(response.Body, value, typeInfo, context.HttpContext.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
+    private sealed class ProblemResult(ProblemDetailsBody body) : IActionResult
+    {
+        public async Task ExecuteResultAsync(ActionContext context)
+        {
+            var response = context.HttpContext.Response;
+            response.StatusCode = body.Status;
+            response.ContentType = "application/problem+json; charset=utf-8";
+            await JsonSerializer.SerializeAsync(response.Body, body, FunctionsJsonContext.Default.ProblemDetailsBody, context.HttpContext.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
+    private sealed class WrittenResult : IActionResult
+    {
+        public static readonly WrittenResult Instance = new();
+
+        public Task ExecuteResultAsync(ActionContext context) => Task.CompletedTask;
+    }
+
+    private sealed class StatusResult(int statusCode) : IActionResult
+    {
+        public Task ExecuteResultAsync(ActionContext context)
+        {
+            context.HttpContext.Response.StatusCode = statusCode;
+            return Task.CompletedTask;
+        }
+    }
+}
+
+/// <summary>RFC 7807 problem details, plus a machine-readable <c>code</c> and field <c>errors</c>.</summary>
+internal sealed record ProblemDetailsBody
+{
+    public required string Type { get; init; }
+    public required string Title { get; init; }
+    public required int Status { get; init; }
+    public required string Detail { get; init; }
+    public string? Code { get; init; }
+    public IReadOnlyDictionary<string, string[]>? Errors { get; init; }
+}
