@@ -1,3 +1,4 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
+using RestaurantOs.DevHost;
+
+var app = DevHostApp.Create(args);
 await app.RunAsync().ConfigureAwait(false);

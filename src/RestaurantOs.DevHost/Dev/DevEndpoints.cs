@@ -1,0 +1,80 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using RestaurantOs.Realtime.Auth;
+
+namespace RestaurantOs.DevHost.Dev;
+
+/// <summary>
+/// Development-only endpoints: mint tokens the system accepts, list demo restaurants, read metrics. They exist in
+/// DevHost only; the Functions app has no way to mint tokens.
+/// </summary>
+internal static class DevEndpoints
+{
+    public static IEndpointRouteBuilder MapDevEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        var dev = endpoints.MapGroup("/dev");
+        dev.MapGet("/token", IssueToken);
+        dev.MapGet("/restaurants", () => Results.Json(DemoRestaurants.All, DevJsonContext.Default.IReadOnlyListDevRestaurant));
+        dev.MapGet("/metrics", (DevMetricsCollector metrics) => Results.Json(metrics.Snapshot(), DevJsonContext.Default.DevMetricsSnapshot));
+        return endpoints;
+    }
+
+    private static IResult IssueToken(HttpRequest request, IOptions<AppJwtOptions> options, TimeProvider time)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (!Guid.TryParse(request.Query["restaurant_id"], out var restaurantId))
+        {
+            errors["restaurant_id"] = ["is required and must be a UUID."];
+        }
+
+        var roleText = request.Query["role"].ToString();
+        if (!Enum.TryParse<Role>(roleText, ignoreCase: true, out var role) || !Enum.IsDefined(role) || int.TryParse(roleText, out _))
+        {
+            errors["role"] = ["must be one of: " + string.Join(", ", Enum.GetNames<Role>().Select(n => n.ToLowerInvariant())) + "."];
+        }
+
+        var orderIds = new List<Guid>();
+        foreach (var part in request.Query["order_ids"].ToString().Split([',', ' '], StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (Guid.TryParse(part, out var id))
+            {
+                orderIds.Add(id);
+            }
+            else
+            {
+                errors["order_ids"] = ["must be UUIDs separated by commas."];
+            }
+        }
+
+        if (role == Role.Customer && orderIds.Count == 0 && !errors.ContainsKey("role"))
+        {
+            errors["order_ids"] = ["a customer token needs at least one order id."];
+        }
+
+        var subject = request.Query["sub"].ToString();
+        if (subject.Length > 128)
+        {
+            errors["sub"] = ["must be at most 128 characters."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return Results.ValidationProblem(errors, "The token request is invalid.", type: "https://httpstatuses.io/400");
+        }
+
+        var lifetimeMinutes = int.TryParse(request.Query["minutes"], NumberStyles.None, CultureInfo.InvariantCulture, out var m) && m is > 0 and <= 24 * 60 ? m : 8 * 60;
+        var jwt = options.Value;
+        var now = time.GetUtcNow();
+        var token = AppTokenIssuer.CreateHs256(
+            jwt.SigningKey ?? throw new InvalidOperationException("DevHost needs Auth:SigningKey to mint development tokens."),
+            jwt.Issuer!,
+            jwt.Audience!,
+            subject.Length > 0 ? subject : $"dev-{role.ToString().ToLowerInvariant()}",
+            restaurantId,
+            role,
+            orderIds,
+            now.AddSeconds(-5),
+            now.AddMinutes(lifetimeMinutes));
+        return Results.Json(new DevToken(token), DevJsonContext.Default.DevToken);
+    }
+}

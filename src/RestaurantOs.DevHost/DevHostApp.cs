@@ -1,0 +1,145 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Options;
+using RestaurantOs.DevHost.Dev;
+using RestaurantOs.DevHost.FunctionHost;
+using RestaurantOs.Emulator;
+using RestaurantOs.Functions.Composition;
+using RestaurantOs.Functions.Functions;
+using OpenTelemetry.Metrics;
+using RestaurantOs.Realtime.Auth;
+
+namespace RestaurantOs.DevHost;
+
+/// <summary>
+/// The whole system in one process, with no cloud account: the Web PubSub emulator (client endpoint, REST API,
+/// upstream calls), the Functions app's own function classes (HTTP routes and timers read from their attributes),
+/// the SQLite store, the browser pages, and development-only endpoints. The emulator calls the upstream function
+/// over real loopback HTTP with signatures, and the functions call the emulator's REST API, exactly as in Azure.
+/// </summary>
+public static class DevHostApp
+{
+    public const string DefaultUrl = "http://localhost:3001";
+    public const string Hub = "restaurant";
+
+    public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        // "--demo" is a switch; the command-line configuration provider only reads "--key value" pairs.
+        var demo = args.Contains("--demo", StringComparer.Ordinal);
+        args = [.. args.Where(a => a != "--demo")];
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        configure?.Invoke(builder);
+
+        var port = ResolvePort(builder);
+        ApplyLocalDefaults(builder.Configuration, port);
+
+        builder.Logging.AddLogLevelSetting(builder.Configuration);
+        builder.Services.AddRestaurantOsRealtime(builder.Configuration);
+        builder.Services.AddWebPubSubEmulator(builder.Configuration);
+        builder.Services.AddFunctionTimers(typeof(OrderFunctions).Assembly);
+        builder.Services.AddSingleton<DevMetricsCollector>();
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(RestaurantOsTelemetry.MeterNames)
+            .AddPrometheusExporter());
+        if (demo || builder.Configuration.GetValue<bool>("Demo"))
+        {
+            builder.Services.AddHostedService<DemoSimulator>();
+        }
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseWebSockets();
+        // The seed's clients connect to ws://localhost:3001/ itself; browsers asking for / get the pages.
+        app.Use((context, next) =>
+        {
+            if (context.Request.Path == "/" && context.WebSockets.IsWebSocketRequest)
+            {
+                context.Request.Path = "/ws";
+            }
+
+            return next(context);
+        });
+        // Routing after the rewrite above, so the rewritten path is the one matched.
+        app.UseRouting();
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
+        app.MapWebPubSubEmulator();
+        app.MapSeedCompatibleEndpoint("/ws", Hub);
+        app.MapFunctions(typeof(OrderFunctions).Assembly);
+        app.MapDevEndpoints();
+        app.MapPrometheusScrapingEndpoint("/metrics/prometheus");
+        app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app, port));
+        return app;
+    }
+
+    /// <summary>
+    /// DevHost must know its own port before it starts: the emulator's upstream handler and the functions' Web PubSub
+    /// connection string both point at it. Port 0 (tests) is replaced by a free port chosen now.
+    /// </summary>
+    private static int ResolvePort(WebApplicationBuilder builder)
+    {
+        var urls = builder.Configuration["urls"] ?? builder.Configuration["ASPNETCORE_URLS"] ?? DefaultUrl;
+        var first = urls.Split(';', StringSplitOptions.RemoveEmptyEntries)[0].Replace("*", "localhost", StringComparison.Ordinal).Replace("+", "localhost", StringComparison.Ordinal);
+        var uri = new Uri(first);
+        var port = uri.Port;
+        if (port == 0)
+        {
+            using var probe = new TcpListener(IPAddress.Loopback, 0);
+            probe.Start();
+            port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            probe.Stop();
+        }
+
+        builder.WebHost.UseUrls(new UriBuilder(uri) { Port = port }.Uri.ToString().TrimEnd('/'));
+        return port;
+    }
+
+    private static void ApplyLocalDefaults(ConfigurationManager configuration, int port)
+    {
+        var self = $"http://127.0.0.1:{port}";
+        var key = configuration[$"{EmulatorOptions.SectionName}:AccessKey"] ?? EmulatorOptions.DefaultAccessKey;
+        // Values the user set (appsettings, environment, command line) win over these defaults.
+        var defaults = new Dictionary<string, string?>
+        {
+            ["WebPubSub:ConnectionString"] = $"Endpoint={self};AccessKey={key};Version=1.0;",
+            ["WebPubSub:Hub"] = Hub,
+            // The emulator sends its own host as WebHook-Request-Origin, as Azure does; the upstream codec allows the
+            // connection string's host. Both are 127.0.0.1 here, however a browser reached DevHost.
+            ["WebPubSub:WebHookRequestOrigin"] = "127.0.0.1",
+            [$"WebPubSub:Hubs:{Hub}:AllowAnonymous"] = "true",
+            [$"WebPubSub:Hubs:{Hub}:EventHandlers:0:UrlTemplate"] = $"{self}/api/webpubsub",
+            [$"WebPubSub:Hubs:{Hub}:EventHandlers:0:SystemEvents:0"] = "connect",
+            [$"WebPubSub:Hubs:{Hub}:EventHandlers:0:SystemEvents:1"] = "connected",
+            [$"WebPubSub:Hubs:{Hub}:EventHandlers:0:SystemEvents:2"] = "disconnected",
+            [$"WebPubSub:Hubs:{Hub}:EventHandlers:0:UserEventPattern"] = "*",
+        };
+        var missing = defaults.Where(kv => configuration[kv.Key] is null).ToList();
+        configuration.AddInMemoryCollection(missing);
+    }
+
+    private static void PrintBanner(WebApplication app, int port)
+    {
+        var jwt = app.Services.GetRequiredService<IOptions<AppJwtOptions>>().Value;
+        var now = DateTimeOffset.UtcNow;
+        var sample = AppTokenIssuer.CreateHs256(jwt.SigningKey!, jwt.Issuer!, jwt.Audience!, "dev-manager", DemoRestaurants.HarborGrill.Id, Role.Manager, null, now, now.AddHours(8));
+        var host = $"localhost:{port}";
+        Console.WriteLine($"""
+
+            Restaurant OS Realtime — DevHost
+              Pages:        http://{host}/   (KDS: /kds.html, floor plan: /floor.html, console: /console.html, metrics: /metrics.html)
+              API:          http://{host}/api/health
+              WebSocket:    ws://{host}/                  (seed-compatible: Authorization header, ?token=, or a first auth message)
+              Web PubSub:   ws://{host}/client/hubs/{Hub}  (Azure-compatible; get a URL from GET /api/negotiate)
+              Connection:   Endpoint=http://{host};AccessKey=<local emulator key>;Version=1.0;
+              Dev tokens:   http://{host}/dev/token?restaurant_id={DemoRestaurants.HarborGrill.Id}&role=kitchen
+              Sample token (manager, {DemoRestaurants.HarborGrill.Name}, 8 h):
+              {sample}
+            Press Ctrl+C to stop.
+            """);
+    }
+}

@@ -1,0 +1,68 @@
+using System.Globalization;
+using Cronos;
+
+namespace RestaurantOs.DevHost.FunctionHost;
+
+/// <summary>
+/// Runs timer-triggered functions on their schedules: NCRONTAB with seconds (as Azure Functions reads it) or a
+/// <c>hh:mm:ss</c> interval, with <c>%Setting%</c> resolved from configuration. A run that is still going when
+/// the next one is due is not overlapped (Azure Functions' singleton behaviour for timers).
+/// </summary>
+internal sealed partial class FunctionTimerScheduler(
+    IReadOnlyList<TimerFunction> timers,
+    IServiceProvider services,
+    IConfiguration configuration,
+    TimeProvider time,
+    ILogger<FunctionTimerScheduler> logger) : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(timers.Select(t => RunAsync(t, Resolve(t), stoppingToken)));
+
+    internal Func<DateTimeOffset, DateTimeOffset> Resolve(TimerFunction timer)
+    {
+        var expression = timer.Schedule;
+        if (expression.Length > 2 && expression[0] == '%' && expression[^1] == '%')
+        {
+            var key = expression[1..^1];
+            expression = configuration[key] ?? throw new InvalidOperationException(
+                $"Timer function '{timer.Name}' reads its schedule from the setting '{key}', which is not set. Set it in appsettings.json or as an environment variable.");
+        }
+
+        if (TimeSpan.TryParse(expression, CultureInfo.InvariantCulture, out var interval) && interval > TimeSpan.Zero)
+        {
+            return now => now + interval;
+        }
+
+        var fields = expression.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
+        var cron = CronExpression.Parse(expression, fields == 6 ? CronFormat.IncludeSeconds : CronFormat.Standard);
+        return now => cron.GetNextOccurrence(now, TimeZoneInfo.Utc) ?? now.AddYears(1);
+    }
+
+    private async Task RunAsync(TimerFunction timer, Func<DateTimeOffset, DateTimeOffset> next, CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var now = time.GetUtcNow();
+            var due = next(now);
+            try
+            {
+                await Task.Delay(due - now, time, stoppingToken).ConfigureAwait(false);
+                await FunctionInvoker.InvokeTimerAsync(timer, services, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                Log.TimerFailed(logger, timer.Name, ex);
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Timer function {FunctionName} failed; it runs again at its next occurrence.")]
+        public static partial void TimerFailed(ILogger logger, string functionName, Exception exception);
+    }
+}
