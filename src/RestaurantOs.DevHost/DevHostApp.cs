@@ -7,6 +7,7 @@ using RestaurantOs.Emulator;
 using RestaurantOs.Functions.Composition;
 using RestaurantOs.Functions.Functions;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using RestaurantOs.Realtime.Auth;
 
 namespace RestaurantOs.DevHost;
@@ -43,7 +44,9 @@ public static class DevHostApp
         builder.Services.AddFunctionTimers(typeof(OrderFunctions).Assembly);
         builder.Services.AddSingleton<DevMetricsCollector>();
         builder.Services.AddProblemDetails();
-        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("restaurant-os-devhost"))
+            .WithMetrics(metrics => metrics
             .AddMeter(RestaurantOsTelemetry.MeterNames)
             .AddPrometheusExporter());
         if (demo || builder.Configuration.GetValue<bool>("Demo"))
@@ -52,6 +55,8 @@ public static class DevHostApp
         }
 
         var app = builder.Build();
+        // Listen from the start, so the metrics page counts everything since DevHost started.
+        app.Services.GetRequiredService<DevMetricsCollector>();
         app.UseExceptionHandler();
         app.UseWebSockets();
         // The seed's clients connect to ws://localhost:3001/ itself; browsers asking for / get the pages.

@@ -3,6 +3,7 @@ using Azure.Monitor.OpenTelemetry.Exporter;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 
 namespace RestaurantOs.Functions.Composition;
 
@@ -25,7 +26,9 @@ public static class RestaurantOsTelemetry
         }
 
         var clientId = configuration["AZURE_CLIENT_ID"];
-        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("restaurant-os-functions"))
+            .WithMetrics(metrics => metrics
             .AddMeter(MeterNames)
             .AddAzureMonitorMetricExporter(options =>
             {

@@ -17,26 +17,21 @@ public sealed class EventsFunctions(CallerAuthenticator authenticator, Connectio
     /// filtered by the caller's role (all events the role may see; no subscription narrowing over HTTP).
     /// </summary>
     [Function(nameof(CatchUp))]
-    public async Task<IActionResult> CatchUp(
+    public Task<IActionResult> CatchUp(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "events")] HttpRequest request,
-        CancellationToken cancellationToken)
-    {
-        var (caller, problem) = await authenticator.AuthenticateAsync(request, cancellationToken);
-        if (caller is null)
+        CancellationToken cancellationToken) =>
+        authenticator.HandleAsync(request, async caller =>
         {
-            return problem!;
-        }
+            string? sinceText = request.Query["since"];
+            long since = 0;
+            if (sinceText is not null && (!long.TryParse(sinceText, NumberStyles.None, CultureInfo.InvariantCulture, out since) || since < 0))
+            {
+                return ApiResults.BadRequest("'since' must be a whole number of 0 or more: the last seq you applied.", "INVALID_SINCE");
+            }
 
-        string? sinceText = request.Query["since"];
-        long since = 0;
-        if (sinceText is not null && (!long.TryParse(sinceText, NumberStyles.None, CultureInfo.InvariantCulture, out since) || since < 0))
-        {
-            return ApiResults.BadRequest("'since' must be a whole number of 0 or more: the last seq you applied.", "INVALID_SINCE");
-        }
-
-        var reply = await connections.CatchUpAsync(caller, new SubscriptionSet([]), since, time.GetUtcNow(), cancellationToken);
-        return ApiResults.Json(reply, FunctionsJsonContext.Default.RealtimeEvent);
-    }
+            var reply = await connections.CatchUpAsync(caller, new SubscriptionSet([]), since, time.GetUtcNow(), cancellationToken);
+            return ApiResults.Json(reply, FunctionsJsonContext.Default.RealtimeEvent);
+        }, cancellationToken);
 
     [Function(nameof(Health))]
     public async Task<IActionResult> Health(

@@ -7,65 +7,29 @@ using RestaurantOs.Realtime.Services;
 namespace RestaurantOs.Functions.Functions;
 
 /// <summary>Tables of the floor plan and explicit notifications.</summary>
-public sealed class FloorFunctions(CallerAuthenticator authenticator, TableService tables, NotificationService notifications)
+public sealed class FloorFunctions(CallerAuthenticator api, TableService tables, NotificationService notifications)
 {
-    [Function(nameof(ListTables))]
-    public async Task<IActionResult> ListTables(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "tables")] HttpRequest request,
-        CancellationToken cancellationToken)
-    {
-        var (caller, problem) = await authenticator.AuthenticateAsync(request, cancellationToken);
-        if (caller is null)
-        {
-            return problem!;
-        }
+    private static FunctionsJsonContext Json => FunctionsJsonContext.Default;
 
-        return ApiResults.From(await tables.ListAsync(caller, cancellationToken), FunctionsJsonContext.Default.IReadOnlyListTable);
-    }
+    [Function(nameof(ListTables))]
+    public Task<IActionResult> ListTables(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "tables")] HttpRequest request,
+        CancellationToken cancellationToken) =>
+        api.HandleAsync(request, async caller =>
+            ApiResults.From(await tables.ListAsync(caller, cancellationToken), Json.IReadOnlyListTable), cancellationToken);
 
     [Function(nameof(PutTable))]
-    public async Task<IActionResult> PutTable(
+    public Task<IActionResult> PutTable(
         [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "tables/{id}")] HttpRequest request,
         string id,
-        CancellationToken cancellationToken)
-    {
-        var (caller, problem) = await authenticator.AuthenticateAsync(request, cancellationToken);
-        if (caller is null)
-        {
-            return problem!;
-        }
-
-        if (!RouteIds.TryParse(id, out var tableId, out var badId))
-        {
-            return badId!;
-        }
-
-        var (body, invalid) = await JsonBody.ReadAsync(request, FunctionsJsonContext.Default.PutTableRequest, cancellationToken);
-        if (body is null)
-        {
-            return invalid!;
-        }
-
-        return ApiResults.From(await tables.PutAsync(caller, tableId, body, cancellationToken), FunctionsJsonContext.Default.Table);
-    }
+        CancellationToken cancellationToken) =>
+        api.HandleAsync(request, id, Json.PutTableRequest, async (caller, tableId, body) =>
+            ApiResults.From(await tables.PutAsync(caller, tableId, body, cancellationToken), Json.Table), cancellationToken);
 
     [Function(nameof(SendNotification))]
-    public async Task<IActionResult> SendNotification(
+    public Task<IActionResult> SendNotification(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "notifications")] HttpRequest request,
-        CancellationToken cancellationToken)
-    {
-        var (caller, problem) = await authenticator.AuthenticateAsync(request, cancellationToken);
-        if (caller is null)
-        {
-            return problem!;
-        }
-
-        var (body, invalid) = await JsonBody.ReadAsync(request, FunctionsJsonContext.Default.NotificationRequest, cancellationToken);
-        if (body is null)
-        {
-            return invalid!;
-        }
-
-        return ApiResults.From(await notifications.SendAsync(caller, body, cancellationToken), FunctionsJsonContext.Default.Notification, StatusCodes.Status201Created);
-    }
+        CancellationToken cancellationToken) =>
+        api.HandleAsync(request, Json.NotificationRequest, async (caller, body) =>
+            ApiResults.From(await notifications.SendAsync(caller, body, cancellationToken), Json.Notification, StatusCodes.Status201Created), cancellationToken);
 }

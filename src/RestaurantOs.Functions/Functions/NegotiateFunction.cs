@@ -17,19 +17,14 @@ public sealed class NegotiateFunction(CallerAuthenticator authenticator, IWebPub
     public static readonly TimeSpan ServiceTokenLifetime = TimeSpan.FromMinutes(10);
 
     [Function(nameof(Negotiate))]
-    public async Task<IActionResult> Negotiate(
+    public Task<IActionResult> Negotiate(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", Route = "negotiate")] HttpRequest request,
-        CancellationToken cancellationToken)
-    {
-        var (caller, problem) = await authenticator.AuthenticateAsync(request, cancellationToken);
-        if (caller is null)
+        CancellationToken cancellationToken) =>
+        authenticator.HandleAsync(request, async caller =>
         {
-            return problem!;
-        }
-
-        var access = await client.GetClientAccessAsync(caller.UserId, [], [], ServiceTokenLifetime, cancellationToken);
-        var appToken = request.Headers.Authorization.ToString()[7..].Trim();
-        var url = $"{access.Url}&token={Uri.EscapeDataString(appToken)}";
-        return ApiResults.Json(access with { Url = url }, FunctionsJsonContext.Default.NegotiateResponse);
-    }
+            var access = await client.GetClientAccessAsync(caller.UserId, [], [], ServiceTokenLifetime, cancellationToken);
+            var appToken = request.Headers.Authorization.ToString()[7..].Trim();
+            var url = $"{access.Url}&token={Uri.EscapeDataString(appToken)}";
+            return ApiResults.Json(access with { Url = url }, FunctionsJsonContext.Default.NegotiateResponse);
+        }, cancellationToken);
 }

@@ -6,143 +6,54 @@ using RestaurantOs.Realtime.Services;
 
 namespace RestaurantOs.Functions.Functions;
 
-/// <summary>Orders over HTTP. Each function authenticates, parses, calls <see cref="OrderService"/> and shapes the reply.</summary>
-public sealed class OrderFunctions(CallerAuthenticator authenticator, OrderService orders)
+/// <summary>Orders over HTTP: authenticate, parse, call <see cref="OrderService"/>, shape the reply.</summary>
+public sealed class OrderFunctions(CallerAuthenticator api, OrderService orders)
 {
-    private readonly CallerAuthenticator _authenticator = authenticator;
-    private readonly OrderService _orders = orders;
+    private static FunctionsJsonContext Json => FunctionsJsonContext.Default;
 
     [Function(nameof(CreateOrder))]
-    public async Task<IActionResult> CreateOrder(
+    public Task<IActionResult> CreateOrder(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "orders")] HttpRequest request,
-        CancellationToken cancellationToken)
-    {
-        var (caller, problem) = await _authenticator.AuthenticateAsync(request, cancellationToken);
-        if (caller is null)
-        {
-            return problem!;
-        }
-
-        var (body, invalid) = await JsonBody.ReadAsync(request, FunctionsJsonContext.Default.CreateOrderRequest, cancellationToken);
-        if (body is null)
-        {
-            return invalid!;
-        }
-
-        var result = await _orders.CreateAsync(caller, body, cancellationToken);
-        return ApiResults.From(result, FunctionsJsonContext.Default.Order, StatusCodes.Status201Created);
-    }
+        CancellationToken cancellationToken) =>
+        api.HandleAsync(request, Json.CreateOrderRequest, async (caller, body) =>
+            ApiResults.From(await orders.CreateAsync(caller, body, cancellationToken), Json.Order, StatusCodes.Status201Created), cancellationToken);
 
     [Function(nameof(ListOrders))]
-    public async Task<IActionResult> ListOrders(
+    public Task<IActionResult> ListOrders(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "orders")] HttpRequest request,
-        CancellationToken cancellationToken)
-    {
-        var (caller, problem) = await _authenticator.AuthenticateAsync(request, cancellationToken);
-        if (caller is null)
-        {
-            return problem!;
-        }
-
-        var active = await _orders.ListActiveAsync(caller, cancellationToken);
-        return ApiResults.Json(active, FunctionsJsonContext.Default.IReadOnlyListOrder);
-    }
+        CancellationToken cancellationToken) =>
+        api.HandleAsync(request, async caller =>
+            ApiResults.Json(await orders.ListActiveAsync(caller, cancellationToken), Json.IReadOnlyListOrder), cancellationToken);
 
     [Function(nameof(GetOrder))]
-    public async Task<IActionResult> GetOrder(
+    public Task<IActionResult> GetOrder(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "orders/{id}")] HttpRequest request,
         string id,
-        CancellationToken cancellationToken)
-    {
-        var (caller, problem) = await _authenticator.AuthenticateAsync(request, cancellationToken);
-        if (caller is null)
-        {
-            return problem!;
-        }
-
-        if (!RouteIds.TryParse(id, out var orderId, out var badId))
-        {
-            return badId!;
-        }
-
-        return ApiResults.From(await _orders.GetAsync(caller, orderId, cancellationToken), FunctionsJsonContext.Default.Order);
-    }
+        CancellationToken cancellationToken) =>
+        api.HandleAsync(request, id, async (caller, orderId) =>
+            ApiResults.From(await orders.GetAsync(caller, orderId, cancellationToken), Json.Order), cancellationToken);
 
     [Function(nameof(PatchOrder))]
-    public async Task<IActionResult> PatchOrder(
+    public Task<IActionResult> PatchOrder(
         [HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "orders/{id}")] HttpRequest request,
         string id,
-        CancellationToken cancellationToken)
-    {
-        var (caller, problem) = await _authenticator.AuthenticateAsync(request, cancellationToken);
-        if (caller is null)
-        {
-            return problem!;
-        }
-
-        if (!RouteIds.TryParse(id, out var orderId, out var badId))
-        {
-            return badId!;
-        }
-
-        var (body, invalid) = await JsonBody.ReadAsync(request, FunctionsJsonContext.Default.PatchOrderRequest, cancellationToken);
-        if (body is null)
-        {
-            return invalid!;
-        }
-
-        return ApiResults.From(await _orders.PatchAsync(caller, orderId, body, cancellationToken), FunctionsJsonContext.Default.Order);
-    }
+        CancellationToken cancellationToken) =>
+        api.HandleAsync(request, id, Json.PatchOrderRequest, async (caller, orderId, body) =>
+            ApiResults.From(await orders.PatchAsync(caller, orderId, body, cancellationToken), Json.Order), cancellationToken);
 
     [Function(nameof(ChangeOrderStatus))]
-    public async Task<IActionResult> ChangeOrderStatus(
+    public Task<IActionResult> ChangeOrderStatus(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "orders/{id}/status")] HttpRequest request,
         string id,
-        CancellationToken cancellationToken)
-    {
-        var (caller, problem) = await _authenticator.AuthenticateAsync(request, cancellationToken);
-        if (caller is null)
-        {
-            return problem!;
-        }
-
-        if (!RouteIds.TryParse(id, out var orderId, out var badId))
-        {
-            return badId!;
-        }
-
-        var (body, invalid) = await JsonBody.ReadAsync(request, FunctionsJsonContext.Default.StatusChangeRequest, cancellationToken);
-        if (body is null)
-        {
-            return invalid!;
-        }
-
-        return ApiResults.From(await _orders.ChangeStatusAsync(caller, orderId, body, cancellationToken), FunctionsJsonContext.Default.Order);
-    }
+        CancellationToken cancellationToken) =>
+        api.HandleAsync(request, id, Json.StatusChangeRequest, async (caller, orderId, body) =>
+            ApiResults.From(await orders.ChangeStatusAsync(caller, orderId, body, cancellationToken), Json.Order), cancellationToken);
 
     [Function(nameof(AddPayment))]
-    public async Task<IActionResult> AddPayment(
+    public Task<IActionResult> AddPayment(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "orders/{id}/payments")] HttpRequest request,
         string id,
-        CancellationToken cancellationToken)
-    {
-        var (caller, problem) = await _authenticator.AuthenticateAsync(request, cancellationToken);
-        if (caller is null)
-        {
-            return problem!;
-        }
-
-        if (!RouteIds.TryParse(id, out var orderId, out var badId))
-        {
-            return badId!;
-        }
-
-        var (body, invalid) = await JsonBody.ReadAsync(request, FunctionsJsonContext.Default.PaymentRequest, cancellationToken);
-        if (body is null)
-        {
-            return invalid!;
-        }
-
-        return ApiResults.From(await _orders.AddPaymentAsync(caller, orderId, body, cancellationToken), FunctionsJsonContext.Default.Payment, StatusCodes.Status201Created);
-    }
+        CancellationToken cancellationToken) =>
+        api.HandleAsync(request, id, Json.PaymentRequest, async (caller, orderId, body) =>
+            ApiResults.From(await orders.AddPaymentAsync(caller, orderId, body, cancellationToken), Json.Payment, StatusCodes.Status201Created), cancellationToken);
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using RestaurantOs.Realtime.Auth;
@@ -5,7 +6,10 @@ using RestaurantOs.Realtime.Services;
 
 namespace RestaurantOs.Functions.Http;
 
-/// <summary>Authenticates an HTTP caller from its <c>Authorization: Bearer</c> app JWT.</summary>
+/// <summary>
+/// The common front of every HTTP function: authenticate the caller from its <c>Authorization: Bearer</c> app JWT,
+/// parse the route id and read the JSON body, answering 400/401/413/415 problem details before the handler runs.
+/// </summary>
 public sealed class CallerAuthenticator(IAppTokenValidator validator, RealtimeMetrics metrics)
 {
     public async Task<(ConnectionIdentity? Caller, IActionResult? Problem)> AuthenticateAsync(HttpRequest request, CancellationToken cancellationToken)
@@ -20,26 +24,44 @@ public sealed class CallerAuthenticator(IAppTokenValidator validator, RealtimeMe
         var outcome = await validator.ValidateAsync(header[7..].Trim(), cancellationToken).ConfigureAwait(false);
         if (!outcome.Succeeded)
         {
-            metrics.AuthFailed("UNAUTHORIZED");
-            return (null, ApiResults.Unauthorized(outcome.ErrorMessage ?? "The token is not valid."));
+            metrics.AuthFailed(outcome.ErrorCode);
+            return outcome.ErrorCode == Realtime.Protocol.ErrorCodes.InternalError
+                ? (null, ApiResults.Problem(StatusCodes.Status503ServiceUnavailable, "Service unavailable", outcome.ErrorMessage, outcome.ErrorCode))
+                : (null, ApiResults.Unauthorized(outcome.ErrorMessage));
         }
 
         return (outcome.Identity, null);
     }
-}
 
-internal static class RouteIds
-{
-    /// <summary>Parses a route id; a malformed id is a 400 rather than a confusing 404.</summary>
-    public static bool TryParse(string? value, out Guid id, out IActionResult? problem)
+    /// <summary>Runs <paramref name="handle"/> for an authenticated caller.</summary>
+    public async Task<IActionResult> HandleAsync(HttpRequest request, Func<ConnectionIdentity, Task<IActionResult>> handle, CancellationToken cancellationToken)
     {
-        if (Guid.TryParse(value, out id))
-        {
-            problem = null;
-            return true;
-        }
-
-        problem = ApiResults.BadRequest("The id in the path must be a UUID.", "INVALID_ID");
-        return false;
+        ArgumentNullException.ThrowIfNull(handle);
+        var (caller, problem) = await AuthenticateAsync(request, cancellationToken).ConfigureAwait(false);
+        return caller is null ? problem! : await handle(caller).ConfigureAwait(false);
     }
+
+    /// <summary>Runs <paramref name="handle"/> for an authenticated caller with a valid id in the route.</summary>
+    public Task<IActionResult> HandleAsync(HttpRequest request, string? id, Func<ConnectionIdentity, Guid, Task<IActionResult>> handle, CancellationToken cancellationToken) =>
+        HandleAsync(request, caller => Guid.TryParse(id, out var parsed)
+            ? handle(caller, parsed)
+            : Task.FromResult(ApiResults.BadRequest("The id in the path must be a UUID.", "INVALID_ID")), cancellationToken);
+
+    /// <summary>Runs <paramref name="handle"/> for an authenticated caller with a valid JSON body.</summary>
+    public Task<IActionResult> HandleAsync<TBody>(HttpRequest request, JsonTypeInfo<TBody> bodyType, Func<ConnectionIdentity, TBody, Task<IActionResult>> handle, CancellationToken cancellationToken)
+        where TBody : class =>
+        HandleAsync(request, async caller =>
+        {
+            var (body, invalid) = await JsonBody.ReadAsync(request, bodyType, cancellationToken).ConfigureAwait(false);
+            return body is null ? invalid! : await handle(caller, body).ConfigureAwait(false);
+        }, cancellationToken);
+
+    /// <summary>Runs <paramref name="handle"/> for an authenticated caller with a valid route id and JSON body.</summary>
+    public Task<IActionResult> HandleAsync<TBody>(HttpRequest request, string? id, JsonTypeInfo<TBody> bodyType, Func<ConnectionIdentity, Guid, TBody, Task<IActionResult>> handle, CancellationToken cancellationToken)
+        where TBody : class =>
+        HandleAsync(request, id, async (caller, parsed) =>
+        {
+            var (body, invalid) = await JsonBody.ReadAsync(request, bodyType, cancellationToken).ConfigureAwait(false);
+            return body is null ? invalid! : await handle(caller, parsed, body).ConfigureAwait(false);
+        }, cancellationToken);
 }
