@@ -145,3 +145,29 @@ export function toast(message, kind = 'info') {
   clearTimeout(toast.timer);
   toast.timer = setTimeout(() => { node.hidden = true; }, 5000);
 }
+
+/**
+ * Wires a live view to its client: load the HTTP snapshot on the first open and on every resync, apply each
+ * delivered event to the view's model (re-rendering when it changed), and show errors — terminal ones as a banner
+ * with a way to reconnect with a new token.
+ */
+export function bindLiveView(client, { banner, applyEvent, render, loadSnapshot }) {
+  let loadedOnce = false;
+  client.on('state', (s) => {
+    if (s === 'open') {
+      banner.hidden = true;
+      if (!loadedOnce) { loadedOnce = true; loadSnapshot(); }
+    }
+  });
+  client.on('*', (e) => { if (applyEvent(e)) render(); });
+  client.on('resync', () => loadSnapshot());
+  client.on('error', (e) => {
+    if (e.terminal) {
+      banner.hidden = false;
+      banner.replaceChildren(`Disconnected: ${e.code} ${e.message} `,
+        el('button', { type: 'button', onclick: () => client.refreshToken() }, 'Reconnect with a new token'));
+    } else if (e.source === 'server') {
+      toast(`${e.code}: ${e.message}`, 'error');
+    }
+  });
+}

@@ -1,6 +1,6 @@
 // Floor plan page: tables positioned by x/y/width/height/rotation, coloured by status, live from table:updated.
 
-import { pageContext, renderContext, devTokens, createClient, api, bindConnectionState, el, toast } from './common.js';
+import { pageContext, renderContext, devTokens, createClient, api, bindConnectionState, bindLiveView, el, toast } from './common.js';
 import { FloorPlan, TABLE_STATUSES, statusClass } from './floor-model.js';
 
 const ctx = await pageContext('server');
@@ -49,24 +49,7 @@ async function loadSnapshot() {
   }
 }
 
-let loadedOnce = false;
-client.on('state', (s) => {
-  if (s === 'open') {
-    banner.hidden = true;
-    if (!loadedOnce) { loadedOnce = true; loadSnapshot(); }
-  }
-});
-client.on('*', (e) => { if (plan.applyEvent(e)) render(); });
-client.on('resync', () => loadSnapshot());
-client.on('error', (e) => {
-  if (e.terminal) {
-    banner.hidden = false;
-    banner.replaceChildren(`Disconnected: ${e.code} ${e.message} `,
-      el('button', { type: 'button', onclick: () => client.refreshToken() }, 'Reconnect with a new token'));
-  } else if (e.source === 'server') {
-    toast(`${e.code}: ${e.message}`, 'error');
-  }
-});
+bindLiveView(client, { banner, applyEvent: (e) => plan.applyEvent(e), render, loadSnapshot });
 
 window.addEventListener('resize', render);
 render();

@@ -1,7 +1,7 @@
 // KDS board page: tickets by status column, fed by kds:update and order events (newest version wins),
 // with buttons that advance an order's status over HTTP (optimistic concurrency via expected_version).
 
-import { params, pageContext, renderContext, devTokens, createClient, api, bindConnectionState, el, toast, HttpProblem } from './common.js';
+import { params, pageContext, renderContext, devTokens, createClient, api, bindConnectionState, bindLiveView, el, toast, HttpProblem } from './common.js';
 import { KdsBoard, COLUMNS, actionsFor, elapsedMinutes, isUrgent, URGENT_AFTER_MINUTES } from './kds-model.js';
 
 const ctx = await pageContext('kitchen');
@@ -81,24 +81,7 @@ async function advance(ticket, status) {
   }
 }
 
-let loadedOnce = false;
-client.on('state', (s) => {
-  if (s === 'open') {
-    banner.hidden = true;
-    if (!loadedOnce) { loadedOnce = true; loadSnapshot(); }
-  }
-});
-client.on('*', (e) => { if (board.applyEvent(e)) render(); });
-client.on('resync', () => loadSnapshot());
-client.on('error', (e) => {
-  if (e.terminal) {
-    banner.hidden = false;
-    banner.replaceChildren(`Disconnected: ${e.code} ${e.message} `,
-      el('button', { type: 'button', onclick: () => client.refreshToken() }, 'Reconnect with a new token'));
-  } else if (e.source === 'server') {
-    toast(`${e.code}: ${e.message}`, 'error');
-  }
-});
+bindLiveView(client, { banner, applyEvent: (e) => board.applyEvent(e), render, loadSnapshot });
 
 render();
 setInterval(render, 30000); // elapsed minutes and urgency move with the clock
