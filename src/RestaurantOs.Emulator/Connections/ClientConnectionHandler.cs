@@ -1,0 +1,343 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using Microsoft.Extensions.Logging;
+using RestaurantOs.Emulator.Hosting;
+using RestaurantOs.Emulator.Protocol;
+using RestaurantOs.Emulator.Transport;
+using RestaurantOs.Emulator.Upstream;
+using RestaurantOs.WebPubSub.Protocol;
+
+namespace RestaurantOs.Emulator.Connections;
+
+/// <summary>
+/// Runs one accepted connection from registration to removal: the receive loop (with the message size limit),
+/// client messages of both protocols, upstream user events, and the connected/disconnected events.
+/// </summary>
+internal sealed class ClientConnectionHandler
+{
+    private readonly ConnectionManager _connections;
+    private readonly UpstreamDispatcher _upstream;
+    private readonly MessageBroadcaster _broadcaster;
+    private readonly EmulatorMetrics _metrics;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger<ClientConnectionHandler> _logger;
+
+    public ClientConnectionHandler(ConnectionManager connections, UpstreamDispatcher upstream, MessageBroadcaster broadcaster, EmulatorMetrics metrics, TimeProvider timeProvider, ILogger<ClientConnectionHandler> logger)
+    {
+        _timeProvider = timeProvider;
+        _connections = connections;
+        _upstream = upstream;
+        _broadcaster = broadcaster;
+        _metrics = metrics;
+        _logger = logger;
+    }
+
+    public async Task RunAsync(ClientConnection connection, IEnumerable<string> initialGroups, int maxMessageBytes, CancellationToken cancellationToken)
+    {
+        connection.Transport.Overflowed += reason =>
+        {
+            connection.SetDisconnectReason(reason);
+            _metrics.QueueOverflow(connection.Hub);
+            EmulatorLog.SlowConsumer(_logger, connection.ConnectionId, connection.Hub, reason);
+        };
+
+        // The connected frame is queued before the connection is visible to broadcasts, so it is always first; the
+        // writer starts after registration, so nothing reaches the client before REST calls can find it.
+        if (connection.Protocol == ClientProtocol.Json)
+        {
+            _broadcaster.Send(connection, JsonFrames.Connected(connection.ConnectionId, connection.UserId));
+        }
+
+        _connections.Add(connection, initialGroups);
+        connection.Transport.Start();
+        _metrics.ConnectionOpened(connection.Hub);
+        EmulatorLog.ConnectionOpened(_logger, connection.ConnectionId, connection.Hub, connection.UserId, connection.Subprotocol ?? "plain");
+        connection.ChainSystemEvent(() => _upstream.SystemEventAsync(Target(connection), WebPubSubConstants.EventTypes.ConnectedEventName, null, CancellationToken.None));
+
+        try
+        {
+            await ReceiveLoopAsync(connection, maxMessageBytes, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            connection.SetDisconnectReason("Connection closed.");
+            if (_connections.Remove(connection))
+            {
+                _metrics.ConnectionClosed(connection.Hub);
+            }
+
+            EmulatorLog.ConnectionClosed(_logger, connection.ConnectionId, connection.Hub, connection.DisconnectReason ?? "");
+            var reason = connection.DisconnectReason;
+            connection.ChainSystemEvent(() => _upstream.SystemEventAsync(Target(connection), WebPubSubConstants.EventTypes.DisconnectedEventName, reason, CancellationToken.None));
+            await connection.Transport.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    internal static UpstreamTarget Target(ClientConnection connection) =>
+        new(connection.Hub, connection.ConnectionId, connection.UserId, connection.Origin, connection.Subprotocol, connection.ConnectionState);
+
+    private async Task ReceiveLoopAsync(ClientConnection connection, int maxMessageBytes, CancellationToken cancellationToken)
+    {
+        var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        var message = new ArrayBufferWriter<byte>(16 * 1024);
+        try
+        {
+            while (true)
+            {
+                message.ResetWrittenCount();
+                ValueWebSocketReceiveResult result;
+                do
+                {
+                    result = await connection.Transport.ReceiveAsync(chunk, cancellationToken).ConfigureAwait(false);
+                    if (result.MessageType == WebSocketMessageType.Close)
+                    {
+                        var status = connection.Transport.Socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure;
+                        var description = connection.Transport.Socket.CloseStatusDescription;
+                        connection.SetDisconnectReason(string.IsNullOrEmpty(description)
+                            ? $"The client closed the connection ({(int)status})."
+                            : $"The client closed the connection ({(int)status} {description}).");
+
+                        // Echo the client's close (status and description) to complete the handshake.
+                        connection.Transport.BeginClose(status, description);
+                        await connection.Transport.CloseSent.ConfigureAwait(false);
+                        return;
+                    }
+
+                    if (message.WrittenCount + result.Count > maxMessageBytes)
+                    {
+                        _broadcaster.Close(connection, CloseReasons.MessageTooBigCode, $"{CloseReasons.MessageTooBig}: over {maxMessageBytes} bytes");
+                        await DrainAsync(connection, chunk, cancellationToken).ConfigureAwait(false);
+                        return;
+                    }
+
+                    chunk.AsSpan(0, result.Count).CopyTo(message.GetSpan(result.Count));
+                    message.Advance(result.Count);
+                }
+                while (!result.EndOfMessage);
+
+                _metrics.MessageIn(connection.Hub);
+                if (connection.Protocol == ClientProtocol.Json)
+                {
+                    await HandleJsonAsync(connection, result.MessageType, message.WrittenMemory, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await HandlePlainAsync(connection, result.MessageType, message.WrittenMemory.ToArray(), cancellationToken).ConfigureAwait(false);
+                }
+
+                if (connection.Transport.IsClosing)
+                {
+                    await DrainAsync(connection, chunk, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            connection.SetDisconnectReason("The connection was aborted.");
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException)
+        {
+            // Includes keep-alive timeouts: the socket is aborted when a ping goes unanswered.
+            connection.SetDisconnectReason("The connection was lost: " + ex.Message);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+    }
+
+    /// <summary>
+    /// After the server started closing, keep reading (and discarding) until the client's close frame arrives or
+    /// the writer gives up, so unread client bytes do not turn our close into a reset that loses the close frame.
+    /// </summary>
+    private async Task DrainAsync(ClientConnection connection, byte[] chunk, CancellationToken cancellationToken)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5), _timeProvider);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            while (connection.Transport.Socket.State is WebSocketState.Open or WebSocketState.CloseSent)
+            {
+                var result = await connection.Transport.ReceiveAsync(chunk, stop.Token).ConfigureAwait(false);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    break;
+                }
+            }
+
+            await connection.Transport.CloseSent.WaitAsync(stop.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
+        {
+            // The peer is gone or slow to answer; the connection ends either way.
+        }
+    }
+
+    private async Task HandlePlainAsync(ClientConnection connection, WebSocketMessageType type, byte[] data, CancellationToken cancellationToken)
+    {
+        var dataType = type == WebSocketMessageType.Binary ? DataType.Binary : DataType.Text;
+        if (connection.PlainSendToGroup is { } group)
+        {
+            if (connection.HasPermission(Permissions.SendToGroup, group))
+            {
+                var message = new ServerMessage(dataType, data, group, connection.UserId);
+                _broadcaster.Broadcast(connection.Hub, _connections.GroupMembers(connection.Hub, group), message, c => !(connection.PlainNoEcho && ReferenceEquals(c, connection)));
+            }
+
+            return;
+        }
+
+        var outcome = await _upstream.UserEventAsync(Target(connection), WebPubSubConstants.EventTypes.MessageEventName, dataType, data, cancellationToken).ConfigureAwait(false);
+        ApplyState(connection, outcome.HasState, outcome.State);
+        switch (outcome.Status)
+        {
+            case UserEventStatus.NoHandler:
+            case UserEventStatus.Failed:
+                // The service drops a plain connection whose message cannot be handled.
+                _broadcaster.Close(connection, CloseReasons.UserEventFailedCode, outcome.Reason);
+                break;
+            case UserEventStatus.Succeeded when outcome.Data is not null:
+                _broadcaster.Send(connection, new ServerMessage(outcome.DataType, outcome.Data).FrameFor(ClientProtocol.Plain));
+                break;
+            case UserEventStatus.Succeeded:
+                break;
+            default:
+                throw new InvalidOperationException($"Unknown user event status {outcome.Status}.");
+        }
+    }
+
+    private async Task HandleJsonAsync(ClientConnection connection, WebSocketMessageType type, ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
+    {
+        if (type != WebSocketMessageType.Text)
+        {
+            _broadcaster.Close(connection, CloseReasons.TextFramesOnlyCode, CloseReasons.TextFramesOnly);
+            return;
+        }
+
+        var message = JsonClientMessage.Parse(frame.Span);
+        if (message is null)
+        {
+            _broadcaster.Close(connection, CloseReasons.NotAJsonObjectCode, CloseReasons.NotAJsonObject);
+            return;
+        }
+
+        if (message.AckId is { } seen && message.Kind is not (JsonClientMessageKind.Invalid or JsonClientMessageKind.Unknown) && connection.HasSeenAck(seen))
+        {
+            Ack(connection, seen, AckErrors.Duplicate, $"Message with ackId {seen} was already processed.");
+            return;
+        }
+
+        switch (message.Kind)
+        {
+            case JsonClientMessageKind.Ping:
+                _broadcaster.Send(connection, JsonFrames.Pong);
+                return;
+            case JsonClientMessageKind.Unknown:
+                return;
+            case JsonClientMessageKind.Invalid:
+                Ack(connection, message.AckId, AckErrors.BadRequest, message.Error);
+                return;
+            case JsonClientMessageKind.JoinGroup:
+            case JsonClientMessageKind.LeaveGroup:
+                {
+                    var group = message.Group!;
+                    if (!HubNames.IsValidGroup(group))
+                    {
+                        Ack(connection, message.AckId, AckErrors.BadRequest, "Invalid group name.");
+                    }
+                    else if (!connection.HasPermission(Permissions.JoinLeaveGroup, group))
+                    {
+                        Ack(connection, message.AckId, AckErrors.Forbidden, $"The connection has no permission to join or leave group '{group}'.");
+                    }
+                    else
+                    {
+                        if (message.Kind == JsonClientMessageKind.JoinGroup)
+                        {
+                            _connections.Join(connection, group);
+                        }
+                        else
+                        {
+                            _connections.Leave(connection, group);
+                        }
+
+                        Succeeded(connection, message.AckId);
+                    }
+
+                    return;
+                }
+
+            case JsonClientMessageKind.SendToGroup:
+                {
+                    var group = message.Group!;
+                    if (!HubNames.IsValidGroup(group))
+                    {
+                        Ack(connection, message.AckId, AckErrors.BadRequest, "Invalid group name.");
+                    }
+                    else if (!connection.HasPermission(Permissions.SendToGroup, group))
+                    {
+                        Ack(connection, message.AckId, AckErrors.Forbidden, $"The connection has no permission to send to group '{group}'.");
+                    }
+                    else
+                    {
+                        var outbound = new ServerMessage(message.DataType, message.Data!, group, connection.UserId);
+                        _broadcaster.Broadcast(connection.Hub, _connections.GroupMembers(connection.Hub, group), outbound, c => !(message.NoEcho && ReferenceEquals(c, connection)));
+                        Succeeded(connection, message.AckId);
+                    }
+
+                    return;
+                }
+
+            case JsonClientMessageKind.Event:
+                {
+                    var outcome = await _upstream.UserEventAsync(Target(connection), message.EventName!, message.DataType, message.Data!, cancellationToken).ConfigureAwait(false);
+                    ApplyState(connection, outcome.HasState, outcome.State);
+                    if (outcome.Status == UserEventStatus.Succeeded)
+                    {
+                        Succeeded(connection, message.AckId);
+                        if (outcome.Data is not null)
+                        {
+                            _broadcaster.Send(connection, new ServerMessage(outcome.DataType, outcome.Data).FrameFor(ClientProtocol.Json));
+                        }
+                    }
+                    else
+                    {
+                        // Subprotocol clients are not dropped for a failed event; they learn it from the ack.
+                        Ack(connection, message.AckId, AckErrors.InternalServerError, outcome.Reason);
+                    }
+
+                    return;
+                }
+
+            default:
+                throw new InvalidOperationException($"Unknown message kind {message.Kind}.");
+        }
+    }
+
+    private void Succeeded(ClientConnection connection, ulong? ackId)
+    {
+        if (ackId is { } id)
+        {
+            connection.TryRecordAck(id);
+            _broadcaster.Send(connection, JsonFrames.Ack(id));
+        }
+    }
+
+    private void Ack(ClientConnection connection, ulong? ackId, string errorName, string? errorMessage)
+    {
+        if (ackId is { } id)
+        {
+            _broadcaster.Send(connection, JsonFrames.Ack(id, errorName, errorMessage));
+        }
+    }
+
+    private static void ApplyState(ClientConnection connection, bool hasState, string? state)
+    {
+        // A ce-connectionState reply replaces the state (empty clears it); no header keeps it. Handler SDKs merge
+        // old and new keys before replying, as the service itself does not merge.
+        if (hasState)
+        {
+            connection.ConnectionState = state;
+        }
+    }
+}
