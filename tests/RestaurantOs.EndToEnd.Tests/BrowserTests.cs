@@ -1,0 +1,82 @@
+using Microsoft.Playwright;
+using RestaurantOs.EndToEnd.Tests.Infrastructure;
+
+namespace RestaurantOs.EndToEnd.Tests;
+
+/// <summary>
+/// The KDS page in a real headless Chromium (Debian's package, never a downloaded browser): tickets appear and move
+/// between columns as orders change through the API.
+/// </summary>
+public sealed class BrowserTests(DevHostFixture host) : IClassFixture<DevHostFixture>
+{
+    private const float WaitMs = 15_000;
+
+    [Fact]
+    public async Task Kds_page_shows_a_new_order_and_moves_it_when_its_status_changes()
+    {
+        var chromium = Environment.GetEnvironmentVariable("CHROMIUM_PATH") ?? "/usr/bin/chromium";
+        Assert.True(
+            File.Exists(chromium),
+            $"Chromium not found at '{chromium}'. Install it (Debian: 'apt-get install chromium') or set CHROMIUM_PATH to its executable.");
+        // Never let Playwright fetch a browser of its own.
+        Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
+
+        using var playwright = await Playwright.CreateAsync().WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            Timeout = 30_000,
+        }).WaitAsync(TimeSpan.FromSeconds(40), TestContext.Current.CancellationToken);
+        var page = await browser.NewPageAsync();
+        var console = new List<string>();
+        page.Console += (_, message) => console.Add($"{message.Type}: {message.Text}");
+        page.PageError += (_, error) => console.Add("pageerror: " + error);
+
+        try
+        {
+            var r = Guid.NewGuid();
+            var manager = await host.TokenAsync(r, "manager");
+            await page.GotoAsync(new Uri(host.BaseUri, $"kds.html?restaurant_id={r}&role=kitchen").ToString(), new PageGotoOptions { Timeout = WaitMs });
+            await page.WaitForSelectorAsync("#connection-state[data-state='open']", new PageWaitForSelectorOptions { Timeout = WaitMs });
+
+            var id = Guid.NewGuid();
+            await host.CreateOrderAsync(manager, id, "T8", item: "Ramen");
+            var ticket = page.Locator($"[data-order-id='{id}']");
+            await Assertions.Expect(ticket).ToBeVisibleAsync(new LocatorAssertionsToBeVisibleOptions { Timeout = WaitMs });
+            await Assertions.Expect(ticket).ToHaveAttributeAsync("data-status", "pending", new LocatorAssertionsToHaveAttributeOptions { Timeout = WaitMs });
+            await Assertions.Expect(page.Locator($"[data-column='incoming'] [data-order-id='{id}']")).ToHaveCountAsync(1, new LocatorAssertionsToHaveCountOptions { Timeout = WaitMs });
+            await Assertions.Expect(ticket).ToContainTextAsync("Ramen", new LocatorAssertionsToContainTextOptions { Timeout = WaitMs });
+
+            await host.ChangeStatusAsync(manager, id, "confirmed");
+            await host.ChangeStatusAsync(manager, id, "preparing");
+            await Assertions.Expect(ticket).ToHaveAttributeAsync("data-status", "preparing", new LocatorAssertionsToHaveAttributeOptions { Timeout = WaitMs });
+            await Assertions.Expect(page.Locator($"[data-column='preparing'] [data-order-id='{id}']")).ToHaveCountAsync(1, new LocatorAssertionsToHaveCountOptions { Timeout = WaitMs });
+            await Assertions.Expect(page.Locator($"[data-column='incoming'] [data-order-id='{id}']")).ToHaveCountAsync(0, new LocatorAssertionsToHaveCountOptions { Timeout = WaitMs });
+
+            await host.ChangeStatusAsync(manager, id, "ready");
+            await Assertions.Expect(page.Locator($"[data-column='ready'] [data-order-id='{id}']")).ToHaveCountAsync(1, new LocatorAssertionsToHaveCountOptions { Timeout = WaitMs });
+
+            // A completed order leaves the board.
+            await host.ChangeStatusAsync(manager, id, "completed");
+            await Assertions.Expect(ticket).ToHaveCountAsync(0, new LocatorAssertionsToHaveCountOptions { Timeout = WaitMs });
+        }
+        catch (Exception ex) when (ex is PlaywrightException or TimeoutException)
+        {
+            Assert.Fail($"{ex.Message}\nBrowser console:\n{string.Join('\n', console)}\nBoard:\n{await SafeContentAsync(page)}");
+        }
+    }
+
+    private static async Task<string> SafeContentAsync(IPage page)
+    {
+        try
+        {
+            return await page.InnerHTMLAsync("body", new PageInnerHTMLOptions { Timeout = 2_000 });
+        }
+        catch (PlaywrightException ex)
+        {
+            return "(unavailable: " + ex.Message + ")";
+        }
+    }
+}
