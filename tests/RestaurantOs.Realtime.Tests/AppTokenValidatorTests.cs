@@ -154,6 +154,18 @@ public sealed class AppTokenValidatorTests(KeyServerFixture keys) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_previous_secret_is_accepted_during_rotation_and_an_unlisted_one_is_not()
+    {
+        const string Old = "the-secret-before-rotation-0123456789abcdef";
+        var validator = Validator(("Auth:SigningKey", Secret), ("Auth:PreviousSigningKeys:0", Old));
+
+        Assert.True((await Check(validator, Hs(secret: Secret))).Succeeded);
+        Assert.True((await Check(validator, Hs(secret: Old))).Succeeded);
+        AssertUnauthorized(await Check(validator, Hs(secret: "a-third-secret-nobody-configured-0123456789")));
+        AssertUnauthorized(await Check(HsValidator(), Hs(secret: Old)));
+    }
+
+    [Fact]
     public async Task Valid_customer_token_carries_its_orders()
     {
         Guid[] orders = [Guid.NewGuid(), Guid.NewGuid()];
@@ -395,6 +407,17 @@ public sealed class AppTokenValidatorTests(KeyServerFixture keys) : IClassFixtur
     public void Invalid_options_fail_with_the_setting_named(string? issuer, string? audience, string? key, string? jwks, string expected)
     {
         var options = new AppJwtOptions { Issuer = issuer, Audience = audience, SigningKey = key, JwksUrl = jwks };
+        var result = new AppJwtOptionsValidator().Validate(null, options);
+        Assert.True(result.Failed);
+        Assert.Contains(expected, result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(Secret, "short", "Auth:PreviousSigningKeys:0")]
+    [InlineData(null, "the-secret-before-rotation-0123456789abcdef", "Auth:PreviousSigningKeys is set without Auth:SigningKey")]
+    public void Previous_secrets_are_validated(string? current, string previous, string expected)
+    {
+        var options = new AppJwtOptions { Issuer = "i", Audience = "a", SigningKey = current, JwksUrl = "https://keys.test/jwks", PreviousSigningKeys = [previous] };
         var result = new AppJwtOptionsValidator().Validate(null, options);
         Assert.True(result.Failed);
         Assert.Contains(expected, result.FailureMessage, StringComparison.Ordinal);

@@ -30,6 +30,12 @@ public sealed class AppJwtOptions
     /// <summary>HS256 shared secret (UTF-8, at least 32 bytes).</summary>
     public string? SigningKey { get; set; }
 
+    /// <summary>
+    /// Earlier HS256 secrets still accepted while tokens signed with them live out their lifetime, so a secret can
+    /// be rotated with overlap. Remove them once the longest token lifetime has passed since the rotation.
+    /// </summary>
+    public string[] PreviousSigningKeys { get; set; } = [];
+
     /// <summary>OIDC issuer base URL; keys come from <c>{Authority}/.well-known/openid-configuration</c>.</summary>
     public string? Authority { get; set; }
 
@@ -89,6 +95,19 @@ internal sealed class AppJwtOptionsValidator : IValidateOptions<AppJwtOptions>
         if (hasSecret && Encoding.UTF8.GetByteCount(options.SigningKey!) < MinSigningKeyBytes)
         {
             failures.Add($"{S}:SigningKey must be at least {MinSigningKeyBytes} bytes (UTF-8) for HS256.");
+        }
+
+        for (var i = 0; i < options.PreviousSigningKeys.Length; i++)
+        {
+            if (Encoding.UTF8.GetByteCount(options.PreviousSigningKeys[i] ?? string.Empty) < MinSigningKeyBytes)
+            {
+                failures.Add($"{S}:PreviousSigningKeys:{i} must be at least {MinSigningKeyBytes} bytes (UTF-8) for HS256.");
+            }
+        }
+
+        if (options.PreviousSigningKeys.Length > 0 && !hasSecret)
+        {
+            failures.Add($"{S}:PreviousSigningKeys is set without {S}:SigningKey: set the current secret too.");
         }
 
         CheckUrl(options.Authority, $"{S}:Authority", options.RequireHttpsMetadata, failures);

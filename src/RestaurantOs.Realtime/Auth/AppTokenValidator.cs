@@ -29,7 +29,7 @@ internal sealed partial class AppTokenValidator : IAppTokenValidator
     private readonly string _issuer;
     private readonly string _audience;
     private readonly IReadOnlyList<string> _algorithms;
-    private readonly SecurityKey? _secretKey;
+    private readonly SecurityKey[] _secretKeys;
     private readonly ConfigurationManager<OpenIdConnectConfiguration>? _oidc;
     private readonly ConfigurationManager<JsonWebKeySet>? _jwks;
 
@@ -44,10 +44,10 @@ internal sealed partial class AppTokenValidator : IAppTokenValidator
         _issuer = o.Issuer ?? throw new InvalidOperationException($"{AppJwtOptions.SectionName}:Issuer is required.");
         _audience = o.Audience ?? throw new InvalidOperationException($"{AppJwtOptions.SectionName}:Audience is required.");
         _algorithms = o.GetAllowedAlgorithms();
-        if (!string.IsNullOrEmpty(o.SigningKey))
-        {
-            _secretKey = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(o.SigningKey));
-        }
+        // The current secret first, then earlier ones still honoured during a rotation (cached: keys, never results).
+        _secretKeys = string.IsNullOrEmpty(o.SigningKey)
+            ? []
+            : [.. new[] { o.SigningKey }.Concat(o.PreviousSigningKeys).Select(k => new SymmetricSecurityKey(Encoding.UTF8.GetBytes(k)))];
 
         var retriever = new FactoryDocumentRetriever(httpClientFactory, o.RequireHttpsMetadata);
         if (!string.IsNullOrWhiteSpace(o.Authority))
@@ -72,10 +72,7 @@ internal sealed partial class AppTokenValidator : IAppTokenValidator
         }
 
         var keys = new List<SecurityKey>();
-        if (_secretKey is not null)
-        {
-            keys.Add(_secretKey);
-        }
+        keys.AddRange(_secretKeys);
 
         try
         {
