@@ -1,4 +1,10 @@
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Moq;
+using RestaurantOs.Functions.Http;
+using RestaurantOs.Realtime.Contracts;
+using RestaurantOs.Realtime.Ports;
+using RestaurantOs.Storage;
 using RestaurantOs.Functions.Functions;
 using RestaurantOs.Realtime.Auth;
 using RestaurantOs.Realtime.Services;
@@ -263,6 +269,24 @@ public sealed class OrderFunctionsTests : IAsyncLifetime
         var (status, body, _) = await FunctionsTestHost.ExecuteAsync(request, await _functions.GetOrder(request, "nope", CancellationToken.None));
         Assert.Equal(400, status);
         Assert.Equal("INVALID_ID", FunctionsTestHost.Json(body).GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task A_throttled_store_answers_503_with_retry_after()
+    {
+        var store = new Mock<IOrderStore>();
+        store.Setup(s => s.CreateAsync(It.IsAny<Order>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new StoreThrottledException("429 after retries", TimeSpan.FromSeconds(2.5)));
+        var functions = new OrderFunctions(
+            _host.Services.GetRequiredService<CallerAuthenticator>(),
+            ActivatorUtilities.CreateInstance<OrderService>(_host.Services, store.Object));
+
+        var request = _host.Request("POST", "/api/orders", _host.Token(_restaurant, Role.Server), ValidOrder);
+        var (status, body, headers) = await FunctionsTestHost.ExecuteAsync(request, await functions.CreateOrder(request, CancellationToken.None));
+
+        Assert.Equal(503, status);
+        Assert.Equal("3", headers.RetryAfter.ToString());
+        Assert.Equal("STORE_THROTTLED", FunctionsTestHost.Json(body).GetProperty("code").GetString());
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using RestaurantOs.Realtime.Auth;
 using RestaurantOs.Realtime.Services;
+using RestaurantOs.Storage;
 
 namespace RestaurantOs.Functions.Http;
 
@@ -33,12 +34,32 @@ public sealed class CallerAuthenticator(IAppTokenValidator validator, RealtimeMe
         return (outcome.Identity, null);
     }
 
-    /// <summary>Runs <paramref name="handle"/> for an authenticated caller.</summary>
+    /// <summary>
+    /// Runs <paramref name="handle"/> for an authenticated caller. A store that is still throttled after its own
+    /// retries (Cosmos DB 429) becomes 503 with <c>Retry-After</c>: the write did not happen and may be retried.
+    /// </summary>
     public async Task<IActionResult> HandleAsync(HttpRequest request, Func<ConnectionIdentity, Task<IActionResult>> handle, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(handle);
         var (caller, problem) = await AuthenticateAsync(request, cancellationToken).ConfigureAwait(false);
-        return caller is null ? problem! : await handle(caller).ConfigureAwait(false);
+        if (caller is null)
+        {
+            return problem!;
+        }
+
+        try
+        {
+            return await handle(caller).ConfigureAwait(false);
+        }
+        catch (StoreThrottledException ex)
+        {
+            metrics.Error("STORE_THROTTLED");
+            var seconds = (int)Math.Ceiling((ex.RetryAfter ?? TimeSpan.FromSeconds(1)).TotalSeconds);
+            request.HttpContext.Response.Headers.RetryAfter = Math.Max(1, seconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return ApiResults.Problem(StatusCodes.Status503ServiceUnavailable, "Service unavailable",
+                "The store is busy; nothing was changed. Retry after the time in Retry-After.", "STORE_THROTTLED");
+        }
     }
 
     /// <summary>Runs <paramref name="handle"/> for an authenticated caller with a valid id in the route.</summary>
