@@ -78,56 +78,21 @@ internal sealed class ClientConnectionHandler
 
     private async Task ReceiveLoopAsync(ClientConnection connection, int maxMessageBytes, CancellationToken cancellationToken)
     {
-        var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
-        var message = new ArrayBufferWriter<byte>(16 * 1024);
         try
         {
             while (true)
             {
-                message.ResetWrittenCount();
-                ValueWebSocketReceiveResult result;
-                do
+                // Wait for the next frame with a zero-byte read, holding no buffer: an idle connection (most of a
+                // kitchen screen's life) then costs no receive memory. Buffers are rented per message.
+                var first = await connection.Transport.ReceiveAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+                if (first.MessageType == WebSocketMessageType.Close)
                 {
-                    result = await connection.Transport.ReceiveAsync(chunk, cancellationToken).ConfigureAwait(false);
-                    if (result.MessageType == WebSocketMessageType.Close)
-                    {
-                        var status = connection.Transport.Socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure;
-                        var description = connection.Transport.Socket.CloseStatusDescription;
-                        connection.SetDisconnectReason(string.IsNullOrEmpty(description)
-                            ? $"The client closed the connection ({(int)status})."
-                            : $"The client closed the connection ({(int)status} {description}).");
-
-                        // Echo the client's close (status and description) to complete the handshake.
-                        connection.Transport.BeginClose(status, description);
-                        await connection.Transport.CloseSent.ConfigureAwait(false);
-                        return;
-                    }
-
-                    if (message.WrittenCount + result.Count > maxMessageBytes)
-                    {
-                        _broadcaster.Close(connection, CloseReasons.MessageTooBigCode, $"{CloseReasons.MessageTooBig}: over {maxMessageBytes} bytes");
-                        await DrainAsync(connection, chunk, cancellationToken).ConfigureAwait(false);
-                        return;
-                    }
-
-                    chunk.AsSpan(0, result.Count).CopyTo(message.GetSpan(result.Count));
-                    message.Advance(result.Count);
-                }
-                while (!result.EndOfMessage);
-
-                _metrics.MessageIn(connection.Hub);
-                if (connection.Protocol == ClientProtocol.Json)
-                {
-                    await HandleJsonAsync(connection, result.MessageType, message.WrittenMemory, cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    await HandlePlainAsync(connection, result.MessageType, message.WrittenMemory.ToArray(), cancellationToken).ConfigureAwait(false);
+                    await CompleteClientCloseAsync(connection).ConfigureAwait(false);
+                    return;
                 }
 
-                if (connection.Transport.IsClosing)
+                if (!await ReceiveMessageAsync(connection, first, maxMessageBytes, cancellationToken).ConfigureAwait(false))
                 {
-                    await DrainAsync(connection, chunk, cancellationToken).ConfigureAwait(false);
                     return;
                 }
             }
@@ -141,10 +106,72 @@ internal sealed class ClientConnectionHandler
             // Includes keep-alive timeouts: the socket is aborted when a ping goes unanswered.
             connection.SetDisconnectReason("The connection was lost: " + ex.Message);
         }
+    }
+
+    /// <summary>Reads the rest of a message whose first (zero-byte) read returned <paramref name="first"/>, and handles it.</summary>
+    /// <returns>False when the connection is done (closed by either side).</returns>
+    private async Task<bool> ReceiveMessageAsync(ClientConnection connection, ValueWebSocketReceiveResult first, int maxMessageBytes, CancellationToken cancellationToken)
+    {
+        var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            var message = new ArrayBufferWriter<byte>();
+            var result = first;
+            while (!result.EndOfMessage)
+            {
+                result = await connection.Transport.ReceiveAsync(chunk, cancellationToken).ConfigureAwait(false);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    await CompleteClientCloseAsync(connection).ConfigureAwait(false);
+                    return false;
+                }
+
+                if (message.WrittenCount + result.Count > maxMessageBytes)
+                {
+                    _broadcaster.Close(connection, CloseReasons.MessageTooBigCode, $"{CloseReasons.MessageTooBig}: over {maxMessageBytes} bytes");
+                    await DrainAsync(connection, chunk, cancellationToken).ConfigureAwait(false);
+                    return false;
+                }
+
+                chunk.AsSpan(0, result.Count).CopyTo(message.GetSpan(result.Count));
+                message.Advance(result.Count);
+            }
+
+            _metrics.MessageIn(connection.Hub);
+            if (connection.Protocol == ClientProtocol.Json)
+            {
+                await HandleJsonAsync(connection, result.MessageType, message.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await HandlePlainAsync(connection, result.MessageType, message.WrittenMemory.ToArray(), cancellationToken).ConfigureAwait(false);
+            }
+
+            if (connection.Transport.IsClosing)
+            {
+                await DrainAsync(connection, chunk, cancellationToken).ConfigureAwait(false);
+                return false;
+            }
+
+            return true;
+        }
         finally
         {
             ArrayPool<byte>.Shared.Return(chunk);
         }
+    }
+
+    private static async Task CompleteClientCloseAsync(ClientConnection connection)
+    {
+        var status = connection.Transport.Socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure;
+        var description = connection.Transport.Socket.CloseStatusDescription;
+        connection.SetDisconnectReason(string.IsNullOrEmpty(description)
+            ? $"The client closed the connection ({(int)status})."
+            : $"The client closed the connection ({(int)status} {description}).");
+
+        // Echo the client's close (status and description) to complete the handshake.
+        connection.Transport.BeginClose(status, description);
+        await connection.Transport.CloseSent.ConfigureAwait(false);
     }
 
     /// <summary>
