@@ -1,9 +1,9 @@
-using System.Text.RegularExpressions;
+using RestaurantOs.Realtime.Protocol;
 
 namespace RestaurantOs.Realtime.Services;
 
 /// <summary>Collects field errors for one request; empty means valid.</summary>
-internal sealed partial class Validation
+internal sealed class Validation
 {
     public const int MaxItems = 200;
     public const int MaxText = 500;
@@ -47,18 +47,15 @@ internal sealed partial class Validation
     public void Money(long value, string field) =>
         Require(value is >= 0 and <= MaxMoney, field, $"must be between 0 and {MaxMoney} cents.");
 
-    /// <summary>Table numbers become part of group names, so they follow the same rule as subscription filters.</summary>
+    /// <summary>Table numbers become part of group names, so they follow the very rule of subscription filters.</summary>
     public void TableNumber(string? value, string field)
     {
         if (value is not null)
         {
-            Require(TableNumberPattern().IsMatch(value), field, "must be 1-32 letters, digits, '-' or '_', starting with a letter or digit.");
+            Require(ClientMessageParser.IsValidTableNumber(value), field, "must be 1-32 letters, digits, '-' or '_', starting with a letter or digit.");
         }
     }
 
     public ServiceError ToError() =>
         Errors.Validation(_errors.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray(), StringComparer.Ordinal));
-
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$", RegexOptions.CultureInvariant)]
-    private static partial Regex TableNumberPattern();
 }
