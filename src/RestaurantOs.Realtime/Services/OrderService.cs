@@ -2,6 +2,8 @@ using RestaurantOs.Realtime.Auth;
 using RestaurantOs.Realtime.Contracts;
 using RestaurantOs.Realtime.Orders;
 using RestaurantOs.Realtime.Ports;
+using RestaurantOs.Realtime.Protocol;
+using System.Text.Json;
 
 namespace RestaurantOs.Realtime.Services;
 
@@ -148,7 +150,7 @@ public sealed class OrderService(
 
         if (OrderLifecycle.IsFinal(current.Status))
         {
-            return new ServiceError(ServiceErrorKind.Conflict, "ORDER_CLOSED", $"The order is {current.Status.ToString().ToLowerInvariant()} and can no longer change.");
+            return new ServiceError(ServiceErrorKind.Conflict, "ORDER_CLOSED", $"The order is {Wire(current.Status)} and can no longer change.");
         }
 
         var newItems = items ?? current.Items;
@@ -364,11 +366,9 @@ public sealed class OrderService(
     private static string OrderNumberFrom(Guid id) =>
         (BitConverter.ToUInt32(id.ToByteArray(), 0) % 10000).ToString("D4", System.Globalization.CultureInfo.InvariantCulture);
 
-    internal static string Wire(OrderStatus status) => status switch
-    {
-        OrderStatus.PickedUp => "picked-up",
-        _ => status.ToString().ToLowerInvariant(),
-    };
+    /// <summary>The wire name of a status ("picked-up"), from the same source-generated converter the events use.</summary>
+    internal static string Wire(OrderStatus status) =>
+        JsonSerializer.Serialize(status, RealtimeJsonContext.Default.OrderStatus).Trim('"');
 }
 
 /// <summary>Told after every committed write, so the change-feed pump can run at once instead of at its next tick.</summary>
