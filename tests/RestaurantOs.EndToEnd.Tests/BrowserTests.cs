@@ -14,22 +14,8 @@ public sealed class BrowserTests(DevHostFixture host) : IClassFixture<DevHostFix
     [Fact]
     public async Task Kds_page_shows_a_new_order_and_moves_it_when_its_status_changes()
     {
-        var chromium = Environment.GetEnvironmentVariable("CHROMIUM_PATH") ?? "/usr/bin/chromium";
-        Assert.True(
-            File.Exists(chromium),
-            $"Chromium not found at '{chromium}'. Install it (Debian: 'apt-get install chromium') or set CHROMIUM_PATH to its executable.");
-        // Never let Playwright fetch a browser of its own.
-        Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
-
-        using var playwright = await Playwright.CreateAsync().WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-            Timeout = 30_000,
-        }).WaitAsync(TimeSpan.FromSeconds(40), TestContext.Current.CancellationToken);
-        var page = await browser.NewPageAsync();
+        await using var chromium = await Chromium.LaunchAsync(TestContext.Current.CancellationToken);
+        var page = await chromium.Browser.NewPageAsync();
         var console = new List<string>();
         page.Console += (_, message) => console.Add($"{message.Type}: {message.Text}");
         page.PageError += (_, error) => console.Add("pageerror: " + error);
