@@ -25,17 +25,20 @@ public static class DevHostApp
 
     public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        // "--demo" is a switch; the command-line configuration provider only reads "--key value" pairs.
-        var demo = args.Contains("--demo", StringComparer.Ordinal);
-        args = [.. args.Where(a => a != "--demo")];
+        var commandLine = DevHostCommandLine.Parse(args);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
-            Args = args,
+            Args = commandLine.HostArgs,
             ContentRootPath = AppContext.BaseDirectory,
+            // A development host, unless the user names another environment (DOTNET_/ASPNETCORE_ENVIRONMENT).
+            EnvironmentName = Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT")
+                ?? Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT")
+                ?? Environments.Development,
         });
         configure?.Invoke(builder);
 
         var port = ResolvePort(builder);
+        var data = DevHostData.Prepare(builder.Configuration, commandLine.Reset);
         ApplyLocalDefaults(builder.Configuration, port);
 
         builder.Logging.AddLogLevelSetting(builder.Configuration);
@@ -49,7 +52,7 @@ public static class DevHostApp
             .WithMetrics(metrics => metrics
             .AddMeter(RestaurantOsTelemetry.MeterNames)
             .AddPrometheusExporter());
-        if (demo || builder.Configuration.GetValue<bool>("Demo"))
+        if (commandLine.Demo || builder.Configuration.GetValue<bool>("Demo"))
         {
             builder.Services.AddHostedService<DemoSimulator>();
         }
@@ -78,7 +81,7 @@ public static class DevHostApp
         app.MapFunctions(typeof(OrderFunctions).Assembly);
         app.MapDevEndpoints();
         app.MapPrometheusScrapingEndpoint("/metrics/prometheus");
-        app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app, port));
+        app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app, port, data));
         return app;
     }
 
@@ -99,9 +102,31 @@ public static class DevHostApp
             port = ((IPEndPoint)probe.LocalEndpoint).Port;
             probe.Stop();
         }
+        else
+        {
+            EnsurePortFree(port);
+        }
 
         builder.WebHost.UseUrls(new UriBuilder(uri) { Port = port }.Uri.ToString().TrimEnd('/'));
         return port;
+    }
+
+    /// <summary>
+    /// A taken port is the most common first-run failure: say so in one line before anything starts, instead of a
+    /// host start-up failure with a stack trace. (A port taken between this check and the bind still fails the start.)
+    /// </summary>
+    private static void EnsurePortFree(int port)
+    {
+        try
+        {
+            using var probe = new TcpListener(IPAddress.Loopback, port);
+            probe.Start();
+            probe.Stop();
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            throw new PortInUseException(port, ex);
+        }
     }
 
     private static void ApplyLocalDefaults(ConfigurationManager configuration, int port)
@@ -127,12 +152,13 @@ public static class DevHostApp
         configuration.AddInMemoryCollection(missing);
     }
 
-    private static void PrintBanner(WebApplication app, int port)
+    private static void PrintBanner(WebApplication app, int port, DevHostData data)
     {
         var jwt = app.Services.GetRequiredService<IOptions<AppJwtOptions>>().Value;
         var now = DateTimeOffset.UtcNow;
         var sample = AppTokenIssuer.CreateHs256(jwt.SigningKey!, jwt.Issuer!, jwt.Audience!, "dev-manager", DemoRestaurants.HarborGrill.Id, Role.Manager, null, now, now.AddHours(8));
         var host = $"localhost:{port}";
+        var key = app.Services.GetRequiredService<IOptions<EmulatorOptions>>().Value.AccessKey;
         Console.WriteLine($"""
 
             Restaurant OS Realtime — DevHost
@@ -140,11 +166,19 @@ public static class DevHostApp
               API:          http://{host}/api/health
               WebSocket:    ws://{host}/                  (seed-compatible: Authorization header, ?token=, or a first auth message)
               Web PubSub:   ws://{host}/client/hubs/{Hub}  (Azure-compatible; get a URL from GET /api/negotiate)
-              Connection:   Endpoint=http://{host};AccessKey=<local emulator key>;Version=1.0;
+              Connection:   Endpoint=http://{host};AccessKey={key};Version=1.0;   (the emulator's well-known development key)
+              Data:         {data.Describe()}
               Dev tokens:   http://{host}/dev/token?restaurant_id={DemoRestaurants.HarborGrill.Id}&role=kitchen
               Sample token (manager, {DemoRestaurants.HarborGrill.Name}, 8 h):
               {sample}
             Press Ctrl+C to stop.
             """);
     }
+}
+
+/// <summary>DevHost's port is held by another process.</summary>
+public sealed class PortInUseException(int port, Exception inner)
+    : Exception($"DevHost: port {port} is already in use. Stop what holds it, or pick another port: dotnet run --project src/RestaurantOs.DevHost -- --urls http://localhost:5000", inner)
+{
+    public int Port { get; } = port;
 }
