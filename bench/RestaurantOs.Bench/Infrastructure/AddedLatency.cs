@@ -1,0 +1,115 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
+using System.Reflection;
+using System.Runtime.ExceptionServices;
+
+namespace RestaurantOs.Bench.Infrastructure;
+
+/// <summary>
+/// Waits <paramref name="delay"/> before every request it forwards: the network and service time of one Web PubSub
+/// REST call in Azure, added to the functions' service client (never to the client WebSocket path). Delays of
+/// concurrent calls overlap, as they do over a real network.
+/// </summary>
+internal sealed class DelayingHandler(TimeSpan delay) : DelegatingHandler
+{
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+        return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+    }
+}
+
+/// <summary>
+/// A decorator for any store port (<c>IOrderStore</c>, <c>IEventHistory</c>, <c>IChangeFeed</c>, ...): every method
+/// that returns a task waits the delay first, then calls the real store; anything else is passed straight through.
+/// A proxy rather than one hand-written class per port, so a port that gains a method is delayed without a change
+/// here. The wait is outside the real call, so it never holds a lock of the SQLite store: it stands for the round trip
+/// to Cosmos DB, where concurrent calls do not queue behind each other.
+/// </summary>
+[SuppressMessage("Performance", "CA1852:Seal internal types", Justification = "DispatchProxy generates a subclass of it at run time.")]
+internal class StoreDelayProxy : DispatchProxy
+{
+    private static readonly ConcurrentDictionary<Type, MethodInfo> ResultHelpers = new();
+    private static readonly MethodInfo TaskOfT = typeof(StoreDelayProxy).GetMethod(nameof(DelayThenTaskAsync), BindingFlags.NonPublic | BindingFlags.Instance)!;
+    private static readonly MethodInfo ValueTaskOfT = typeof(StoreDelayProxy).GetMethod(nameof(DelayThenValueTaskAsync), BindingFlags.NonPublic | BindingFlags.Instance)!;
+
+    private object _inner = null!;
+    private TimeSpan _delay;
+
+    /// <summary>Counts every delayed call, so a run can show the decorators were in the path.</summary>
+    public static long Calls => Interlocked.Read(ref s_calls);
+
+    private static long s_calls;
+
+    public static T Wrap<T>(T inner, TimeSpan delay) where T : class
+    {
+        ArgumentNullException.ThrowIfNull(inner);
+        var proxy = Create<T, StoreDelayProxy>();
+        var self = (StoreDelayProxy)(object)proxy;
+        self._inner = inner;
+        self._delay = delay;
+        return proxy;
+    }
+
+    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+    {
+        ArgumentNullException.ThrowIfNull(targetMethod);
+        var type = targetMethod.ReturnType;
+        var token = args?.OfType<CancellationToken>().FirstOrDefault() ?? CancellationToken.None;
+        if (type == typeof(Task))
+        {
+            return DelayThenAsync(() => (Task)Call(targetMethod, args)!, token);
+        }
+
+        if (type == typeof(ValueTask))
+        {
+            return new ValueTask(DelayThenAsync(() => ((ValueTask)Call(targetMethod, args)!).AsTask(), token));
+        }
+
+        if (type.IsGenericType && (type.GetGenericTypeDefinition() == typeof(Task<>) || type.GetGenericTypeDefinition() == typeof(ValueTask<>)))
+        {
+            var open = type.GetGenericTypeDefinition() == typeof(Task<>) ? TaskOfT : ValueTaskOfT;
+            var helper = ResultHelpers.GetOrAdd(type, t => open.MakeGenericMethod(t.GetGenericArguments()[0]));
+            return helper.Invoke(this, [targetMethod, args, token]);
+        }
+
+        return Call(targetMethod, args);
+    }
+
+    private async Task DelayThenAsync(Func<Task> call, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref s_calls);
+        await Task.Delay(_delay, cancellationToken).ConfigureAwait(false);
+        await call().ConfigureAwait(false);
+    }
+
+    private async Task<TResult> DelayThenTaskAsync<TResult>(MethodInfo method, object?[]? args, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref s_calls);
+        await Task.Delay(_delay, cancellationToken).ConfigureAwait(false);
+        return await ((Task<TResult>)Call(method, args)!).ConfigureAwait(false);
+    }
+
+    private ValueTask<TResult> DelayThenValueTaskAsync<TResult>(MethodInfo method, object?[]? args, CancellationToken cancellationToken) =>
+        new(DelayThenValueTaskCoreAsync<TResult>(method, args, cancellationToken));
+
+    private async Task<TResult> DelayThenValueTaskCoreAsync<TResult>(MethodInfo method, object?[]? args, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref s_calls);
+        await Task.Delay(_delay, cancellationToken).ConfigureAwait(false);
+        return await ((ValueTask<TResult>)Call(method, args)!).ConfigureAwait(false);
+    }
+
+    private object? Call(MethodInfo method, object?[]? args)
+    {
+        try
+        {
+            return method.Invoke(_inner, args);
+        }
+        catch (TargetInvocationException ex) when (ex.InnerException is not null)
+        {
+            ExceptionDispatchInfo.Capture(ex.InnerException).Throw();
+            throw;
+        }
+    }
+}
