@@ -100,6 +100,9 @@ internal static class AzureLatencyScenario
         }
     }
 
+    /// <summary>A latency cell, or a dash for a window whose events never arrived.</summary>
+    private static string Ms(Percentiles latency, double value) => latency.Count == 0 ? "—" : Report.F(value);
+
     private static object Wrap(Type port, object inner, TimeSpan delay) =>
         typeof(StoreDelayProxy).GetMethod(nameof(StoreDelayProxy.Wrap))!.MakeGenericMethod(port).Invoke(null, [inner, delay])!;
 
@@ -122,7 +125,7 @@ internal static class AzureLatencyScenario
                 return (IReadOnlyList<string>)[
                     string.Create(CultureInfo.InvariantCulture, $"{w.Index * seconds:0}–{(w.Index + 1) * seconds:0} s"),
                     Report.N(w.Writes), Report.F(w.EventsOffered / seconds), Report.F(pub),
-                    Report.F(w.Latency.P50), Report.F(w.Latency.P99), Report.F(w.Latency.Max), Report.N(w.Missing),
+                    Ms(w.Latency, w.Latency.P50), Ms(w.Latency, w.Latency.P99), Ms(w.Latency, w.Latency.Max), Report.N(w.Missing),
                     Report.F(s.ProcessCores, "0.00"), Report.F(s.MachineCores, "0.00"), Report.N(s.ThreadPoolThreads), Report.N(s.ThreadPoolQueue), Report.F(s.GcPausePercent)];
             })));
         var offered = windows.Sum(w => w.EventsOffered);
@@ -130,12 +133,13 @@ internal static class AzureLatencyScenario
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"- whole run: {totals.Writes} writes ({totals.FailedWrites} failed), {offered} events offered ({offered / writeSeconds:0.0}/s), {published.Sum()} published while writing ({published.Sum() / writeSeconds:0.0}/s), {publishedInDrain} more in the {drainSeconds:0.0} s drain after the writes stopped"));
         Console.WriteLine($"- write-to-screen, all deliveries of the measured writes: {totals.Latency}; missing {totals.Missing}, unexpected {totals.Unexpected}");
-        if (windows.Count >= 2)
+        var delivered = windows.Where(w => w.Latency.Count > 0).ToList();
+        if (delivered.Count >= 2)
         {
-            var first = windows[0].Latency.P99;
-            var last = windows[^1].Latency.P99;
+            var first = delivered[0].Latency.P99;
+            var last = delivered[^1].Latency.P99;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"- p99 first window {first:0.0} ms, last window {last:0.0} ms (last / first {(first > 0 ? last / first : 0):0.00}; highest window {windows.Max(w => w.Latency.P99):0.0} ms)"));
+                $"- p99 first window {first:0.0} ms, last window with deliveries {last:0.0} ms (last / first {last / first:0.00}; highest window {delivered.Max(w => w.Latency.P99):0.0} ms){(delivered.Count < windows.Count ? $"; {windows.Count - delivered.Count} window(s) had nothing delivered before the drain limit" : "")}"));
         }
 
         Console.WriteLine();
