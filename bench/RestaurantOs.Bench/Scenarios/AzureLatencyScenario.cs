@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using RestaurantOs.Bench.Infrastructure;
 using RestaurantOs.Realtime.Ports;
+using RestaurantOs.Realtime.Services;
 using RestaurantOs.WebPubSub.Client;
 
 namespace RestaurantOs.Bench.Scenarios;
@@ -34,6 +35,7 @@ internal static class AzureLatencyScenario
         var window = TimeSpan.FromSeconds(args.Double("window", 10));
         var drainLimit = TimeSpan.FromSeconds(args.Double("drain", 60));
         var kdsSchedule = args.String("kds-schedule", "*/2 * * * * *");
+        var holdSeconds = args.Double("hold-seconds", 0);
         args.EnsureAllRead();
 
         var settings = new List<string> { "--KdsSchedule", kdsSchedule };
@@ -46,12 +48,16 @@ internal static class AzureLatencyScenario
             $"azure-latency: {restaurants} restaurants x {screensPer} screens = {restaurants * screensPer} connections, {rate} order writes/s (open loop) for {duration.TotalSeconds:0} s after a {warmup.TotalSeconds:0} s warm-up; +{restDelay.TotalMilliseconds} ms per Web PubSub REST call, +{storeDelay.TotalMilliseconds} ms per store call; Pipeline:MaxConcurrency {(lanes.Length > 0 ? lanes : "(product default)")}; windows of {window.TotalSeconds:0} s"));
         Console.WriteLine(Report.MachineLine());
 
+        // --hold-seconds: the pipeline's feed reads wait while the measured writes build a backlog, which it then
+        // publishes as fast as it can (its throughput, without the writers competing for the same cores).
+        var hold = holdSeconds > 0 ? new FeedHold(EventPipeline.Consumer) : null;
+        hold?.Open();
         var log = new PublishLog();
         using var meters = new MeterCounters(new KdsMode());
         var decorations = new List<Decoration> { Decoration.For<IEventPublisher>((_, inner) => new LoggingPublisher(inner, log)) };
-        if (storeDelay > TimeSpan.Zero)
+        if (storeDelay > TimeSpan.Zero || hold is not null)
         {
-            decorations.AddRange(StorePorts.Select(port => new Decoration(port, (_, inner) => Wrap(port, inner, storeDelay))));
+            decorations.AddRange(StorePorts.Select(port => new Decoration(port, (_, inner) => Wrap(port, inner, storeDelay, port == typeof(IChangeFeed) ? hold : null))));
         }
 
         await using var host = await BenchDevHost.StartAsync(
@@ -77,9 +83,11 @@ internal static class AzureLatencyScenario
             const string phase = "measured";
             var before = meters.Snapshot();
             var storeCallsBefore = StoreDelayProxy.Calls;
+            hold?.Close();
             var start = Stopwatch.GetTimestamp();
-            await run.WriteAsync(rate, duration, phase, cancellationToken).ConfigureAwait(false);
+            await run.WriteAsync(rate, hold is null ? duration : TimeSpan.FromSeconds(holdSeconds), phase, cancellationToken).ConfigureAwait(false);
             var writesEnd = Stopwatch.GetTimestamp();
+            hold?.Open();
             var publishedWhileWriting = log.PerWindow(start, writesEnd, window);
             await run.DrainAsync(cancellationToken, drainLimit).ConfigureAwait(false);
             var end = Stopwatch.GetTimestamp();
@@ -91,6 +99,16 @@ internal static class AzureLatencyScenario
             var drainSeconds = (end - writesEnd) / (double)Stopwatch.Frequency;
             var publishedInDrain = log.PerWindow(writesEnd, end, TimeSpan.FromSeconds(Math.Max(drainSeconds, 0.001))).Sum();
             Print(windows, publishedWhileWriting, window, start, sampler, totals, check, storeCalls, publishedInDrain, drainSeconds);
+            if (hold is not null)
+            {
+                var drained = log.Since(writesEnd);
+                var busy = drained.Count == 0 ? 0 : (drained[^1] - writesEnd) / (double)Stopwatch.Frequency;
+                var held = windows.Sum(w => w.EventsOffered);
+                var during = sampler.Summary(writesEnd, end);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"- backlog: {held} events held, {drained.Count} published in {busy:0.00} s after the feed was released = {(busy > 0 ? drained.Count / busy : 0):0.0} events/s (Pipeline:MaxConcurrency {(lanes.Length > 0 ? lanes : "default")}); bench cores {during.ProcessCores:0.00}, machine cores {during.MachineCores:0.00}, GC pause {during.GcPausePercent:0.0} %"));
+            }
+
             return totals.Missing == 0 && totals.Unexpected == 0 && totals.FailedWrites == 0 && check.Missing == 0 && check.Duplicates == 0 && check.OutOfOrder == 0 ? 0 : 1;
         }
         finally
@@ -103,8 +121,8 @@ internal static class AzureLatencyScenario
     /// <summary>A latency cell, or a dash for a window whose events never arrived.</summary>
     private static string Ms(Percentiles latency, double value) => latency.Count == 0 ? "—" : Report.F(value);
 
-    private static object Wrap(Type port, object inner, TimeSpan delay) =>
-        typeof(StoreDelayProxy).GetMethod(nameof(StoreDelayProxy.Wrap))!.MakeGenericMethod(port).Invoke(null, [inner, delay])!;
+    private static object Wrap(Type port, object inner, TimeSpan delay, FeedHold? hold) =>
+        typeof(StoreDelayProxy).GetMethod(nameof(StoreDelayProxy.Wrap))!.MakeGenericMethod(port).Invoke(null, [inner, delay, hold])!;
 
     private static void Print(
         IReadOnlyList<WindowLatency> windows, long[] published, TimeSpan window, long start, ProcessSampler sampler,

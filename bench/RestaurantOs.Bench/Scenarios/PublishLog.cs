@@ -14,6 +14,9 @@ internal sealed class PublishLog
 
     public void Add(long timestamp) => _published.Enqueue(timestamp);
 
+    /// <summary>When each event published at or after <paramref name="start"/> was published, in order.</summary>
+    public IReadOnlyList<long> Since(long start) => _published.Where(t => t >= start).Order().ToList();
+
     /// <summary>Events published in each window of <paramref name="window"/> from <paramref name="start"/> until <paramref name="end"/>.</summary>
     public long[] PerWindow(long start, long end, TimeSpan window)
     {
