@@ -1,13 +1,20 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using RestaurantOs.Realtime.Ports;
 
 namespace RestaurantOs.Storage.Tests.Contract;
 
-/// <summary>One "process" worth of stores, built through the public composition entry point.</summary>
+/// <summary>
+/// One "process" worth of stores, built through the public composition entry point. Like a host, it starts the
+/// hosted services the registration adds and stops them on dispose (a graceful stop: change-feed leases are
+/// released); a set that is never disposed before the next one opens stands for a crashed process.
+/// </summary>
 public sealed class StoreSet : IAsyncDisposable
 {
     private readonly ServiceProvider provider;
+    private readonly List<IHostedService> hosted;
+    private bool stopped;
 
     private StoreSet(ServiceProvider provider)
     {
@@ -19,6 +26,7 @@ public sealed class StoreSet : IAsyncDisposable
         Feed = provider.GetRequiredService<IChangeFeed>();
         History = provider.GetRequiredService<IEventHistory>();
         Initializer = provider.GetRequiredService<IStoreInitializer>();
+        hosted = [.. provider.GetServices<IHostedService>()];
     }
 
     public IOrderStore Orders { get; }
@@ -46,8 +54,32 @@ public sealed class StoreSet : IAsyncDisposable
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         var set = new StoreSet(provider);
         await set.Initializer.InitializeAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+        foreach (var service in set.hosted)
+        {
+            await service.StartAsync(TestContext.Current.CancellationToken);
+        }
+
         return set;
     }
 
-    public ValueTask DisposeAsync() => provider.DisposeAsync();
+    /// <summary>Stops the hosted services as a host does on shutdown (in reverse order), once.</summary>
+    public async Task StopAsync()
+    {
+        if (stopped)
+        {
+            return;
+        }
+
+        stopped = true;
+        foreach (var service in Enumerable.Reverse(hosted))
+        {
+            await service.StopAsync(CancellationToken.None);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        await provider.DisposeAsync();
+    }
 }
