@@ -6,9 +6,11 @@ using RestaurantOs.Realtime.Ports;
 namespace RestaurantOs.Storage.Tests.Contract;
 
 /// <summary>
-/// One "process" worth of stores, built through the public composition entry point. Like a host, it starts the
-/// hosted services the registration adds and stops them on dispose (a graceful stop: change-feed leases are
-/// released); a set that is never disposed before the next one opens stands for a crashed process.
+/// One "process" worth of stores, built through the public composition entry point. Like a host, it stops the
+/// hosted services the registration adds on dispose (a graceful stop: change-feed leases are released); a set
+/// left open while the next one works stands for a crashed process. The hosted services are not started, so
+/// nothing renews leases in the background: leases are renewed by reads only, which keeps time under the test's
+/// control.
 /// </summary>
 public sealed class StoreSet : IAsyncDisposable
 {
@@ -54,11 +56,6 @@ public sealed class StoreSet : IAsyncDisposable
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         var set = new StoreSet(provider);
         await set.Initializer.InitializeAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
-        foreach (var service in set.hosted)
-        {
-            await service.StartAsync(TestContext.Current.CancellationToken);
-        }
-
         return set;
     }
 
