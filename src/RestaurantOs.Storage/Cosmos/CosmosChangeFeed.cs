@@ -12,24 +12,25 @@ namespace RestaurantOs.Storage.Cosmos;
 
 /// <summary>
 /// The change feed of the four document containers, read with the SDK's pull model
-/// (<c>GetChangeFeedStreamIterator</c>, <see cref="ChangeFeedMode.LatestVersion"/>), one feed range at a time.
+/// (<c>GetChangeFeedStreamIterator</c>, <see cref="ChangeFeedMode.LatestVersion"/>), one hash range at a time.
 /// </summary>
 /// <remarks>
-/// Each consumer's feed is split into leases, one per feed range of each container
-/// (<see cref="CosmosLeaseStore"/>), shared among instances by <see cref="ChangeFeedLeaseManager"/>. A read covers
-/// only the ranges this instance holds, starting from each range's checkpointed token (never from in-memory
-/// progress, so a consumer that does not checkpoint reads the same changes again); while other instances hold
-/// every range, reads return an empty batch. The partition key is the restaurant, so all changes of a restaurant
-/// in a container are in one range, read by one instance, in commit order.
-/// The continuation handed out is a JSON object of lease key to token for the ranges read; it is null when every
-/// range answered "not modified". A checkpoint writes each token into its lease (ETag-guarded) if this instance
-/// still holds it; a range handed over in between is read again by its new owner (at-least-once).
-/// LatestVersion mode reports the latest version of an item: if an item changes twice between two reads, only the
-/// second version is read.
+/// Each consumer's feed is split into leases, one per range of the partition-key hash space
+/// (<see cref="CosmosLeaseStore"/>), shared among instances by <see cref="ChangeFeedLeaseManager"/>. The partition
+/// key is the restaurant, so a restaurant's documents in all four containers are in one range, read by one instance
+/// at a time, in commit order per container. A read covers only the ranges this instance holds, starting from each
+/// range's checkpointed tokens (never from in-memory progress, so a consumer that does not checkpoint reads the
+/// same changes again); while other instances hold every range, reads return an empty batch.
+/// The continuation handed out is a JSON object of <c>&lt;lease key&gt;|&lt;container&gt;</c> to token for what
+/// was read; it is null when everything answered "not modified". A checkpoint merges each range's tokens into its
+/// lease (ETag-guarded) if this instance still holds it; a range handed over in between is read again by its new
+/// owner (at-least-once). LatestVersion mode reports the latest version of an item: if an item changes twice
+/// between two reads, only the second version is read.
 /// </remarks>
 internal sealed class CosmosChangeFeed : IChangeFeed
 {
     private const string Store = "change_feed";
+    private const string KeySeparator = "|";
 
     private readonly CosmosContainers containers;
     private readonly ChangeFeedLeaseManager leases;
@@ -63,23 +64,26 @@ internal sealed class CosmosChangeFeed : IChangeFeed
         var tokens = new Dictionary<string, string>(StringComparer.Ordinal);
         var changes = new List<StoreChange>();
         var advanced = false;
-        // Rotate the first range so a busy one cannot starve the others when batches are full.
-        var start = rotation.AddOrUpdate(consumer, 0, (_, n) => (n + 1) % held.Count) % held.Count;
-        for (var i = 0; i < held.Count && changes.Count < maxChanges; i++)
+        var names = CosmosContainers.DocumentContainerNames;
+        var reads = held.SelectMany(lease => names.Select(name => (Lease: lease, Name: name))).ToList();
+        // Rotate the first (range, container) so a busy one cannot starve the others when batches are full.
+        var start = rotation.AddOrUpdate(consumer, 0, (_, n) => (n + 1) % reads.Count) % reads.Count;
+        var stored = held.ToDictionary(l => l.Key, l => l.Continuation is { } c ? ReadTokens(c) : [], StringComparer.Ordinal);
+        for (var i = 0; i < reads.Count && changes.Count < maxChanges; i++)
         {
-            var lease = held[(start + i) % held.Count];
-            var (name, feedRange) = CosmosLeaseStore.ParseRange(lease.Range ?? string.Empty);
-            var startFrom = lease.Continuation is { } token
+            var (lease, name) = reads[(start + i) % reads.Count];
+            var startFrom = stored[lease.Key].TryGetValue(name, out var token)
                 ? ChangeFeedStartFrom.ContinuationToken(token)
-                : feedRange is null ? ChangeFeedStartFrom.Beginning() : ChangeFeedStartFrom.Beginning(feedRange);
+                : lease.Range is { } range ? ChangeFeedStartFrom.Beginning(FeedRange.FromJsonString(range)) : ChangeFeedStartFrom.Beginning();
             using var iterator = containers.ByName(name).GetChangeFeedStreamIterator(
                 startFrom, ChangeFeedMode.LatestVersion, new ChangeFeedRequestOptions { PageSizeHint = maxChanges - changes.Count });
             using var response = await iterator.ReadNextAsync(cancellationToken).ConfigureAwait(false);
+            var position = lease.Key + KeySeparator + name;
             if (response.StatusCode == HttpStatusCode.NotModified)
             {
                 if (response.ContinuationToken is { } unchanged)
                 {
-                    tokens[lease.Key] = unchanged;
+                    tokens[position] = unchanged;
                 }
 
                 continue;
@@ -104,7 +108,7 @@ internal sealed class CosmosChangeFeed : IChangeFeed
 
             if (response.ContinuationToken is { } next)
             {
-                tokens[lease.Key] = next;
+                tokens[position] = next;
                 advanced = true;
             }
         }
@@ -124,11 +128,26 @@ internal sealed class CosmosChangeFeed : IChangeFeed
             return;
         }
 
-        var tokens = ReadContinuation(continuation);
+        var byRange = ReadContinuation(continuation)
+            .GroupBy(p => p.Key[..p.Key.IndexOf(KeySeparator, StringComparison.Ordinal)], StringComparer.Ordinal);
         var lost = 0;
-        foreach (var (key, token) in tokens)
+        foreach (var range in byRange)
         {
-            if (!await leases.CheckpointAsync(consumer, key, token, advances: null, cancellationToken).ConfigureAwait(false))
+            var merged = await leases.CheckpointAsync(
+                consumer,
+                range.Key,
+                stored =>
+                {
+                    var tokens = stored is null ? [] : ReadTokens(stored);
+                    foreach (var (position, token) in range)
+                    {
+                        tokens[position[(range.Key.Length + KeySeparator.Length)..]] = token;
+                    }
+
+                    return WriteContinuation(tokens);
+                },
+                cancellationToken).ConfigureAwait(false);
+            if (!merged)
             {
                 // Another instance reads this range now, from its own checkpoint: these changes are read again
                 // there (at-least-once). Writing ours could move its position.
@@ -196,7 +215,7 @@ internal sealed class CosmosChangeFeed : IChangeFeed
             var tokens = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var property in document.RootElement.EnumerateObject())
             {
-                if (!IsLeaseKey(property.Name) || property.Value.ValueKind != JsonValueKind.String)
+                if (!IsPositionKey(property.Name) || property.Value.ValueKind != JsonValueKind.String)
                 {
                     throw new ArgumentException($"'{continuation}' is not a continuation returned by this change feed.", nameof(continuation));
                 }
@@ -212,10 +231,26 @@ internal sealed class CosmosChangeFeed : IChangeFeed
         }
     }
 
-    /// <summary>A key <see cref="CosmosLeaseStore"/> gives a range: a container name, alone or followed by '-'.</summary>
-    private static bool IsLeaseKey(string key)
+    /// <summary>A position key of a continuation: <c>&lt;lease key&gt;|&lt;container&gt;</c>.</summary>
+    private static bool IsPositionKey(string key)
     {
-        var dash = key.IndexOf('-', StringComparison.Ordinal);
-        return Array.IndexOf(CosmosContainers.DocumentContainerNames, dash < 0 ? key : key[..dash]) >= 0;
+        var separator = key.IndexOf(KeySeparator, StringComparison.Ordinal);
+        return separator > 0 && Array.IndexOf(CosmosContainers.DocumentContainerNames, key[(separator + KeySeparator.Length)..]) >= 0;
+    }
+
+    /// <summary>A lease's stored continuation: container name to token.</summary>
+    private static Dictionary<string, string> ReadTokens(string stored)
+    {
+        using var document = JsonDocument.Parse(stored);
+        var tokens = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var property in document.RootElement.EnumerateObject())
+        {
+            if (property.Value.ValueKind == JsonValueKind.String)
+            {
+                tokens[property.Name] = property.Value.GetString()!;
+            }
+        }
+
+        return tokens;
     }
 }

@@ -16,18 +16,21 @@ namespace RestaurantOs.Storage.Cosmos;
 /// the item's <c>_etag</c>; replace and delete send it as If-Match.
 /// </summary>
 /// <remarks>
-/// A consumer's ranges are the feed ranges of each document container (<c>GetFeedRangesAsync</c>) at the time
-/// its leases are first created: key <c>&lt;container&gt;-&lt;hash of the range&gt;</c>, range
-/// <c>&lt;container&gt;|&lt;feed range JSON&gt;</c>. They stay fixed afterwards: when a physical partition splits,
-/// the pull model's continuation token of the parent range carries on over its children, so every change is still
-/// read under exactly one lease. A consumer that still has the single lease item of the older layout
-/// (<c>id</c> = <c>consumer:&lt;name&gt;</c>, one whole-container token per container) starts from those tokens,
-/// one lease per container, so an upgrade neither replays nor skips.
+/// A consumer's ranges are ranges of the partition-key hash space, taken from the feed ranges
+/// (<c>GetFeedRangesAsync</c>, one per physical partition) of the orders container when its leases are first
+/// created: key <c>range-&lt;hash of the range&gt;</c>, range = the feed range JSON. Every document container is
+/// partitioned by the restaurant id with the same hash, so one range holds all of a restaurant's documents in all
+/// four containers, and the instance holding that lease is the only one reading that restaurant. The lease's
+/// continuation is a JSON object of container name to that container's token within the range. The ranges stay
+/// fixed afterwards: the pull model reads any hash range, whatever the physical partitions do later (splits
+/// included). A consumer that still has the single lease item of the older layout (<c>id</c> =
+/// <c>consumer:&lt;name&gt;</c>) gets one lease over the whole hash space (key <see cref="WholeKey"/>) that
+/// starts from its tokens, so an upgrade neither replays nor skips.
 /// </remarks>
 internal sealed class CosmosLeaseStore : ILeaseStore
 {
+    public const string WholeKey = "all";
     private const string Store = "leases";
-    private const string RangeSeparator = "|";
 
     private readonly CosmosContainers containers;
     private readonly CosmosFailures failures;
@@ -38,39 +41,27 @@ internal sealed class CosmosLeaseStore : ILeaseStore
         failures = new CosmosFailures(metrics, logger);
     }
 
-    public static string Range(string container, string? feedRangeJson) => container + RangeSeparator + feedRangeJson;
-
-    /// <summary>Splits a range written by <see cref="Range"/>; the feed range is null for a whole container.</summary>
-    public static (string Container, FeedRange? FeedRange) ParseRange(string range)
-    {
-        var separator = range.IndexOf(RangeSeparator, StringComparison.Ordinal);
-        var container = separator < 0 ? range : range[..separator];
-        var json = separator < 0 ? string.Empty : range[(separator + 1)..];
-        return (container, json.Length == 0 ? null : FeedRange.FromJsonString(json));
-    }
-
     public async Task<IReadOnlyList<LeaseRange>> RangesAsync(string consumer, CancellationToken cancellationToken)
     {
         var legacy = await ReadLegacyTokensAsync(consumer, cancellationToken).ConfigureAwait(false);
-        var ranges = new List<LeaseRange>();
-        foreach (var name in CosmosContainers.DocumentContainerNames)
+        if (legacy is not null)
         {
-            if (legacy.TryGetValue(name, out var token))
-            {
-                ranges.Add(new LeaseRange(name, Range(name, null), token));
-                continue;
-            }
+            return [new LeaseRange(WholeKey, null, legacy)];
+        }
 
-            foreach (var feedRange in await containers.ByName(name).GetFeedRangesAsync(cancellationToken).ConfigureAwait(false))
-            {
-                var json = feedRange.ToJsonString();
-                var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(json)).AsSpan(0, 6));
-                ranges.Add(new LeaseRange($"{name}-{hash}", Range(name, json), null));
-            }
+        var ranges = new List<LeaseRange>();
+        foreach (var feedRange in await containers.Orders.GetFeedRangesAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var json = feedRange.ToJsonString();
+            ranges.Add(new LeaseRange(KeyOf(json), json, null));
         }
 
         return ranges;
     }
+
+    /// <summary>The lease key of a feed range: a short hash of its JSON (ids must avoid '/', '\\', '?', '#').</summary>
+    public static string KeyOf(string feedRangeJson) =>
+        "range-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(feedRangeJson)).AsSpan(0, 6));
 
     public async Task<IReadOnlyList<FeedLease>> ListAsync(string consumer, CancellationToken cancellationToken)
     {
@@ -162,14 +153,14 @@ internal sealed class CosmosLeaseStore : ILeaseStore
         return null;
     }
 
-    private async Task<Dictionary<string, string>> ReadLegacyTokensAsync(string consumer, CancellationToken ct)
+    /// <summary>The continuations object of the older single lease item, as JSON; null when there is none.</summary>
+    private async Task<string?> ReadLegacyTokensAsync(string consumer, CancellationToken ct)
     {
-        var tokens = new Dictionary<string, string>(StringComparer.Ordinal);
         var id = "consumer:" + consumer;
         using var response = await containers.Leases.ReadItemStreamAsync(id, Partition(consumer), requestOptions: null, ct).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
-            return tokens;
+            return null;
         }
 
         if (!response.IsSuccessStatusCode)
@@ -178,6 +169,7 @@ internal sealed class CosmosLeaseStore : ILeaseStore
         }
 
         var item = await CosmosDocuments.ReadItemAsync(response.Content, ct).ConfigureAwait(false);
+        var tokens = new Dictionary<string, string>(StringComparer.Ordinal);
         if (item.TryGetProperty("continuations", out var continuations) && continuations.ValueKind == JsonValueKind.Object)
         {
             foreach (var property in continuations.EnumerateObject())
@@ -189,7 +181,7 @@ internal sealed class CosmosLeaseStore : ILeaseStore
             }
         }
 
-        return tokens;
+        return CosmosChangeFeed.WriteContinuation(tokens);
     }
 
     private static PartitionKey Partition(string consumer) => new("consumer:" + consumer);

@@ -90,12 +90,12 @@ internal sealed class ChangeFeedLeaseManager : IDisposable
     }
 
     /// <summary>
-    /// Stores <paramref name="continuation"/> as the checkpoint of the range <paramref name="key"/> (renewing the
-    /// lease with it) if this instance still holds it and <paramref name="advances"/> (given the stored position)
-    /// agrees. False when the lease is no longer this instance's: the new owner reads from its own checkpoint.
+    /// Stores the checkpoint of the range <paramref name="key"/> (renewing the lease with it) if this instance still
+    /// holds it: <paramref name="next"/> gets the stored position and returns the new one, or null to keep it.
+    /// False when the lease is no longer this instance's: the new owner reads from its own checkpoint.
     /// </summary>
     public async Task<bool> CheckpointAsync(
-        string consumer, string key, string continuation, Func<string?, bool>? advances, CancellationToken cancellationToken)
+        string consumer, string key, Func<string?, string?> next, CancellationToken cancellationToken)
     {
         if (!consumers.TryGetValue(consumer, out var state))
         {
@@ -111,7 +111,7 @@ internal sealed class ChangeFeedLeaseManager : IDisposable
                 return false;
             }
 
-            if (advances is not null && !advances(lease.Continuation))
+            if (next(lease.Continuation) is not { } continuation)
             {
                 return true;
             }

@@ -94,7 +94,7 @@ internal sealed class SqliteChangeFeed(
         // Never move a checkpoint backwards: a late checkpoint from a slow caller must not replay a batch that a
         // newer one already confirmed. Written only while this instance holds the lease.
         if (!await leases.CheckpointAsync(
-                consumer, SqliteLeaseStore.RangeKey, continuation, stored => stored is null || ParsePosition(stored) < position, cancellationToken).ConfigureAwait(false))
+                consumer, SqliteLeaseStore.RangeKey, stored => stored is null || ParsePosition(stored) < position ? continuation : null, cancellationToken).ConfigureAwait(false))
         {
             metrics.Operation(Store, "checkpoint", "lease_lost");
             return;

@@ -129,7 +129,7 @@ internal sealed class FakeLeaseContainer
 
     private static string ETagOf(string json) => Json(json).GetProperty("_etag").GetString()!;
 
-    /// <summary>Makes the document containers report feed ranges: <paramref name="rangesPerContainer"/> each.</summary>
+    /// <summary>Makes the document containers report feed ranges: <paramref name="ordersRanges"/> for orders, one for the others.</summary>
     public static void FeedRanges(CosmosFakes fakes, int ordersRanges = 1)
     {
         Setup(fakes.Orders, ordersRanges);

@@ -12,7 +12,7 @@ namespace RestaurantOs.Storage.Tests.Leases;
 /// <summary>
 /// The balancing and handover rules of <see cref="ChangeFeedLeaseManager"/>, run over each lease store: real
 /// SQLite, and the Cosmos lease store over a mocked <c>leases</c> container (<see cref="FakeLeaseContainer"/>)
-/// whose orders container reports several feed ranges. Each manager stands for one instance; time is fake.
+/// whose orders container reports six feed ranges. Each manager stands for one instance; time is fake.
 /// </summary>
 public abstract class ChangeFeedLeaseManagerTests : IDisposable
 {
@@ -150,13 +150,13 @@ public abstract class ChangeFeedLeaseManagerTests : IDisposable
     {
         var stale = Instance();
         var key = (await HeldAsync(stale))[0];
-        Assert.True(await stale.CheckpointAsync(Consumer, key, "7", advances: null, Ct).WaitAsync(Timeout, Ct));
+        Assert.True(await stale.CheckpointAsync(Consumer, key, _ => "7", Ct).WaitAsync(Timeout, Ct));
         Time.Advance(TimeSpan.FromSeconds(16));
         var taker = Instance();
         Assert.Contains(key, await HeldAsync(taker));
-        Assert.True(await taker.CheckpointAsync(Consumer, key, "9", advances: null, Ct).WaitAsync(Timeout, Ct));
+        Assert.True(await taker.CheckpointAsync(Consumer, key, _ => "9", Ct).WaitAsync(Timeout, Ct));
 
-        var staleCheckpoint = await stale.CheckpointAsync(Consumer, key, "8", advances: null, Ct).WaitAsync(Timeout, Ct);
+        var staleCheckpoint = await stale.CheckpointAsync(Consumer, key, _ => "8", Ct).WaitAsync(Timeout, Ct);
         await stale.ReleaseAsync(Ct).WaitAsync(Timeout, Ct);
 
         var stored = (await Store.ListAsync(Consumer, Ct).WaitAsync(Timeout, Ct)).Single(l => l.Key == key);
@@ -211,13 +211,13 @@ public sealed class SqliteChangeFeedLeaseManagerTests : ChangeFeedLeaseManagerTe
     }
 }
 
-/// <summary>The lease rules over the Cosmos lease store and a mocked leases container: 3 + 1 + 1 + 1 feed ranges.</summary>
+/// <summary>The lease rules over the Cosmos lease store and a mocked leases container: 6 feed ranges.</summary>
 public sealed class CosmosChangeFeedLeaseManagerTests : ChangeFeedLeaseManagerTests
 {
     public CosmosChangeFeedLeaseManagerTests()
     {
         _ = new FakeLeaseContainer(Fakes.Leases);
-        FakeLeaseContainer.FeedRanges(Fakes, ordersRanges: 3);
+        FakeLeaseContainer.FeedRanges(Fakes, ordersRanges: 6);
         Store = new CosmosLeaseStore(Fakes.Containers, Fakes.Metrics, NullLogger<CosmosLeaseStore>.Instance);
     }
 
