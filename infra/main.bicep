@@ -87,8 +87,8 @@ param corsAllowedOrigins string = ''
 @description('Six-field NCRONTAB schedule of the KDS batching timer.')
 param kdsSchedule string = '*/2 * * * * *'
 
-@description('Six-field NCRONTAB schedule of the change-feed reader timer.')
-param changeFeedSchedule string = '* * * * * *'
+@description('Six-field NCRONTAB schedule of the change-feed safety-net timer (HTTP writes publish at once through the in-process pump; this catches changes it did not see).')
+param changeFeedSchedule string = '*/10 * * * * *'
 
 @description('Six-field NCRONTAB schedule of the timer that closes connections still unauthenticated after the grace period (Auth:AuthGraceSeconds, 10 s).')
 param authGraceSchedule string = '*/2 * * * * *'

@@ -4,10 +4,10 @@ using RestaurantOs.Bench.Scenarios;
 using RestaurantOs.Bench.Servers;
 
 // dotnet run -c Release --project bench/RestaurantOs.Bench -- <scenario> [--option value ...]
-// Scenarios: latency, cost, fanout, connections, hotpaths. "serve <kind>" is the child-process server mode.
+// Scenarios: latency, azure-latency, cost, fanout, connections, hotpaths. "serve <kind>" is the child-process server mode.
 if (args.Length == 0)
 {
-    Console.Error.WriteLine("Usage: RestaurantOs.Bench <latency|cost|fanout|connections|hotpaths> [--option value ...]");
+    Console.Error.WriteLine("Usage: RestaurantOs.Bench <latency|azure-latency|cost|fanout|connections|hotpaths> [--option value ...]");
     return 2;
 }
 
@@ -28,11 +28,12 @@ return scenario switch
     "connections" => await ConnectionsScenario.RunAsync(new BenchArgs(rest), cancel.Token),
     "latency" => await LatencyScenario.RunAsync(new BenchArgs(rest), cost: false, cancel.Token),
     "cost" => await LatencyScenario.RunAsync(new BenchArgs(rest), cost: true, cancel.Token),
+    "azure-latency" => await AzureLatencyScenario.RunAsync(new BenchArgs(rest), cancel.Token),
     _ => Usage(scenario),
 };
 
 static int Usage(string scenario)
 {
-    Console.Error.WriteLine($"Unknown scenario '{scenario}'. Use latency, cost, fanout, connections or hotpaths.");
+    Console.Error.WriteLine($"Unknown scenario '{scenario}'. Use latency, azure-latency, cost, fanout, connections or hotpaths.");
     return 2;
 }

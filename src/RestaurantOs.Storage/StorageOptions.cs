@@ -51,8 +51,40 @@ public sealed class CosmosStoreOptions
     /// <summary>The total time the SDK may spend retrying throttled requests.</summary>
     public int MaxRetryWaitTimeOnRateLimitedRequestsSeconds { get; set; } = 30;
 
-    /// <summary>How long a change-feed consumer lease lasts without renewal before another instance may take it.</summary>
-    public int LeaseDurationSeconds { get; set; } = 60;
+    /// <summary>
+    /// <c>Direct</c> (default: TCP to the replicas, lowest latency, needs outbound ports 10250-20000) or
+    /// <c>Gateway</c> (HTTPS 443 only; for locked-down networks and for emulators).
+    /// </summary>
+    public string ConnectionMode { get; set; } = Direct;
+
+    /// <summary>Talk only to the endpoint given, not to the account's other regions (emulators and proxies need this).</summary>
+    public bool LimitToEndpoint { get; set; }
+
+    public const string Direct = "Direct";
+    public const string Gateway = "Gateway";
+
+    internal Microsoft.Azure.Cosmos.ConnectionMode ParsedConnectionMode =>
+        string.Equals(ConnectionMode?.Trim(), Gateway, StringComparison.OrdinalIgnoreCase)
+            ? Microsoft.Azure.Cosmos.ConnectionMode.Gateway
+            : Microsoft.Azure.Cosmos.ConnectionMode.Direct;
+}
+
+/// <summary>Change-feed leases, shared by every instance reading the feed (<c>Storage:ChangeFeed</c>).</summary>
+public sealed class ChangeFeedOptions
+{
+    public const string SectionName = "Storage:ChangeFeed";
+
+    /// <summary>
+    /// How long a lease lasts without renewal; after a crash, the others take the crashed instance's ranges after
+    /// this long. Renewed every third of it.
+    /// </summary>
+    public int LeaseDurationSeconds { get; set; } = 15;
+
+    /// <summary>
+    /// How often an instance that holds less than its share looks for free leases; after a graceful stop, the
+    /// next instance reads within about this long.
+    /// </summary>
+    public int LeaseAcquireIntervalMilliseconds { get; set; } = 1000;
 }
 
 /// <summary>Bounds of the per-restaurant event history (<c>Storage:History</c>).</summary>
@@ -144,9 +176,32 @@ internal sealed class CosmosStoreOptionsValidator : IValidateOptions<CosmosStore
             failures.Add($"Storage:Cosmos:MaxRetryWaitTimeOnRateLimitedRequestsSeconds is {options.MaxRetryWaitTimeOnRateLimitedRequestsSeconds}; use 0..600.");
         }
 
-        if (options.LeaseDurationSeconds is < 5 or > 3600)
+        var mode = options.ConnectionMode?.Trim();
+        if (!string.Equals(mode, CosmosStoreOptions.Direct, StringComparison.OrdinalIgnoreCase)
+            && !string.Equals(mode, CosmosStoreOptions.Gateway, StringComparison.OrdinalIgnoreCase))
         {
-            failures.Add($"Storage:Cosmos:LeaseDurationSeconds is {options.LeaseDurationSeconds}; use 5..3600.");
+            failures.Add($"Storage:Cosmos:ConnectionMode is '{options.ConnectionMode}'; use Direct (default) or Gateway (environment variable Storage__Cosmos__ConnectionMode).");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
+
+internal sealed class ChangeFeedOptionsValidator : IValidateOptions<ChangeFeedOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ChangeFeedOptions options)
+    {
+        var failures = new List<string>();
+        if (options.LeaseDurationSeconds is < 3 or > 3600)
+        {
+            failures.Add($"Storage:ChangeFeed:LeaseDurationSeconds is {options.LeaseDurationSeconds}; use 3..3600 (default 15).");
+        }
+
+        if (options.LeaseAcquireIntervalMilliseconds < 100 || options.LeaseAcquireIntervalMilliseconds > options.LeaseDurationSeconds * 1000L)
+        {
+            failures.Add(
+                $"Storage:ChangeFeed:LeaseAcquireIntervalMilliseconds is {options.LeaseAcquireIntervalMilliseconds}; " +
+                "use 100 up to the lease duration (default 1000).");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

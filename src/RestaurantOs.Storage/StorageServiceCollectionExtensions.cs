@@ -1,10 +1,12 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using RestaurantOs.Realtime.Ports;
 using RestaurantOs.Storage.Cosmos;
 using RestaurantOs.Storage.Internal;
+using RestaurantOs.Storage.Leases;
 using RestaurantOs.Storage.Sqlite;
 
 namespace RestaurantOs.Storage;
@@ -21,6 +23,8 @@ public static class StorageServiceCollectionExtensions
     /// app's hosted StoreInitializer does). Metrics: meter <c>RestaurantOs.Storage</c>.
     /// Expected write outcomes are <see cref="WriteResult{T}"/> values; a Cosmos 429 left after the SDK's retries
     /// throws <see cref="StoreThrottledException"/>.
+    /// The change feed is shared among instances by leases (<c>Storage:ChangeFeed</c>); a hosted service registered
+    /// here renews them and releases them when the host stops, so the next instance reads at once.
     /// </summary>
     public static IServiceCollection AddRestaurantOsStorage(this IServiceCollection services, IConfiguration configuration)
     {
@@ -31,6 +35,8 @@ public static class StorageServiceCollectionExtensions
         services.AddOptions<HistoryOptions>().Bind(configuration.GetSection(HistoryOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HistoryOptions>, HistoryOptionsValidator>());
+        services.AddOptions<ChangeFeedOptions>().Bind(configuration.GetSection(ChangeFeedOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ChangeFeedOptions>, ChangeFeedOptionsValidator>());
 
         services.AddMetrics();
         services.AddLogging();
@@ -49,6 +55,12 @@ public static class StorageServiceCollectionExtensions
             AddSqlite(services, configuration);
         }
 
+        // Change-feed leases: shared by every instance; the hosted service renews them between reads and releases
+        // them when the host stops (registered here, so every host gets it without asking, and stopped after the
+        // host's own pumps, which are registered later).
+        services.TryAddSingleton<ChangeFeedLeaseManager>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ChangeFeedLeaseService>());
+
         return services;
     }
 
@@ -62,6 +74,7 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton<ITableStore, SqliteTableStore>();
         services.TryAddSingleton<IPaymentStore, SqlitePaymentStore>();
         services.TryAddSingleton<INotificationStore, SqliteNotificationStore>();
+        services.TryAddSingleton<ILeaseStore, SqliteLeaseStore>();
         services.TryAddSingleton<IChangeFeed, SqliteChangeFeed>();
         services.TryAddSingleton<IEventHistory, SqliteEventHistory>();
     }
@@ -77,6 +90,7 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton<ITableStore, CosmosTableStore>();
         services.TryAddSingleton<IPaymentStore, CosmosPaymentStore>();
         services.TryAddSingleton<INotificationStore, CosmosNotificationStore>();
+        services.TryAddSingleton<ILeaseStore, CosmosLeaseStore>();
         services.TryAddSingleton<IChangeFeed, CosmosChangeFeed>();
         services.TryAddSingleton<IEventHistory, CosmosEventHistory>();
     }

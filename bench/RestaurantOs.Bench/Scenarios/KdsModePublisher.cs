@@ -79,26 +79,3 @@ internal sealed class KdsModePublisher(IEventPublisher inner, KdsMode mode, Time
     public Task SendToGroupAsync(string group, RealtimeEvent message, CancellationToken cancellationToken) =>
         inner.SendToGroupAsync(group, message, cancellationToken);
 }
-
-/// <summary>
-/// Builds DevHost's container with the registered <see cref="IEventPublisher"/> wrapped in a
-/// <see cref="KdsModePublisher"/>. A provider factory sees the final service list, after DevHost's own registrations.
-/// </summary>
-internal sealed class DecoratingServiceProviderFactory(KdsMode mode) : IServiceProviderFactory<IServiceCollection>
-{
-    public IServiceCollection CreateBuilder(IServiceCollection services) => services;
-
-    public IServiceProvider CreateServiceProvider(IServiceCollection containerBuilder)
-    {
-        var original = containerBuilder.LastOrDefault(d => d.ServiceType == typeof(IEventPublisher))
-            ?? throw new InvalidOperationException("DevHost registered no IEventPublisher.");
-        containerBuilder.Remove(original);
-        containerBuilder.AddSingleton<IEventPublisher>(sp => new KdsModePublisher(Create(sp, original), mode, sp.GetRequiredService<TimeProvider>()));
-        return containerBuilder.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = false, ValidateScopes = false });
-    }
-
-    private static IEventPublisher Create(IServiceProvider services, ServiceDescriptor descriptor) => (IEventPublisher)(
-        descriptor.ImplementationInstance
-        ?? descriptor.ImplementationFactory?.Invoke(services)
-        ?? ActivatorUtilities.CreateInstance(services, descriptor.ImplementationType!));
-}

@@ -45,8 +45,7 @@ public static class RealtimeServiceCollectionExtensions
         services.TryAddSingleton<TableService>();
         services.TryAddSingleton<NotificationService>();
         services.TryAddSingleton<ConnectionService>();
-        services.TryAddSingleton<EventPipeline>();
-        services.TryAddSingleton<KdsPump>();
+        services.AddEventPipeline(configuration);
         services.TryAddSingleton<AuthGraceSweeper>();
         services.TryAddSingleton<CallerAuthenticator>();
         return services;

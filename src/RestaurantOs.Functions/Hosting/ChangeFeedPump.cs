@@ -7,7 +7,10 @@ namespace RestaurantOs.Functions.Hosting;
 /// <summary>
 /// Runs the event pipeline as soon as a write commits, so an order reaches screens in milliseconds rather than at
 /// the next timer tick. Signals coalesce: many writes during one pump cause exactly one more pump. The
-/// <c>ChangeFeed</c> timer function remains the safety net (and the wake-up on a scaled-to-zero plan).
+/// <c>ChangeFeed</c> timer function remains the safety net (and the wake-up on a scaled-to-zero plan). One pump runs at
+/// a time; it is concurrent inside (one lane per restaurant, <c>Pipeline:MaxConcurrency</c> at once), so this loop
+/// never serializes restaurants behind each other. A failed pump (a lane that could not publish) left the checkpoint
+/// where it was; the loop pumps again after a second and repeats that page.
 /// </summary>
 public sealed partial class ChangeFeedPump(EventPipeline pipeline, ILogger<ChangeFeedPump> logger) : BackgroundService, IChangeNotifier
 {

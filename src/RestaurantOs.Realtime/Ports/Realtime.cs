@@ -19,6 +19,37 @@ public interface IEventHistory
     /// <returns>The stored event and whether it was newly appended.</returns>
     Task<(RealtimeEvent Event, bool Appended)> AppendAsync(NewEvent newEvent, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Appends one restaurant's events in list order with the same per-event rule as <see cref="AppendAsync"/>: an id
+    /// already stored returns the stored event (same seq, <c>Appended</c> false); each new event gets the next seq, so
+    /// the new events of the list get consecutive seqs in list order. A store appends the list in as few atomic writes
+    /// as it can (SQLite: one transaction; Cosmos DB: one transactional batch per 99 events); if the call throws, a
+    /// prefix of the list may be stored, and calling again with the same list completes it without duplicates.
+    /// </summary>
+    /// <param name="newEvents">
+    /// Events of one restaurant, in commit order. The result is the same as appending them one by one: an id repeated
+    /// in the list is appended once, and its later occurrences return the stored event with <c>Appended</c> false.
+    /// </param>
+    /// <returns>One result per input event, in input order.</returns>
+    /// <exception cref="ArgumentException">The events belong to more than one restaurant, or one is invalid.</exception>
+    async Task<IReadOnlyList<(RealtimeEvent Event, bool Appended)>> AppendManyAsync(IReadOnlyList<NewEvent> newEvents, CancellationToken cancellationToken)
+    {
+        // One event at a time: correct for any store (and any decorator that does not forward the batch call).
+        ArgumentNullException.ThrowIfNull(newEvents);
+        if (newEvents.Count > 0 && newEvents.Any(e => e is null || e.RestaurantId != newEvents[0].RestaurantId))
+        {
+            throw new ArgumentException("A batch append takes the events of one restaurant.", nameof(newEvents));
+        }
+
+        var results = new List<(RealtimeEvent Event, bool Appended)>(newEvents.Count);
+        foreach (var newEvent in newEvents)
+        {
+            results.Add(await AppendAsync(newEvent, cancellationToken).ConfigureAwait(false));
+        }
+
+        return results;
+    }
+
     Task<HistoryPage> ReadAfterAsync(Guid restaurantId, long afterSeq, int maxEvents, CancellationToken cancellationToken);
 }
 

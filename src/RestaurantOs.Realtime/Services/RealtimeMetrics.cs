@@ -5,7 +5,8 @@ namespace RestaurantOs.Realtime.Services;
 /// <summary>
 /// The seed's Monitoring list as System.Diagnostics.Metrics instruments (meter <c>RestaurantOs.Realtime</c>):
 /// active connections per restaurant, message throughput, authentication failures, reconnections (resumes),
-/// processing time, and errors by code or event type. Exported through OpenTelemetry where the host configures it.
+/// processing time, errors by code or event type, and the event pipeline's lanes, page durations and publish lag.
+/// Exported through OpenTelemetry where the host configures it.
 /// </summary>
 public sealed class RealtimeMetrics : IDisposable
 {
@@ -20,6 +21,10 @@ public sealed class RealtimeMetrics : IDisposable
     private readonly Counter<long> _errors;
     private readonly Histogram<double> _processing;
     private readonly Histogram<double> _eventLag;
+    private readonly UpDownCounter<long> _lanesActive;
+    private readonly Histogram<double> _batchDuration;
+    private readonly Histogram<long> _batchLanes;
+    private readonly Counter<long> _laneFailures;
 
     public RealtimeMetrics(IMeterFactory meterFactory)
     {
@@ -33,6 +38,10 @@ public sealed class RealtimeMetrics : IDisposable
         _errors = _meter.CreateCounter<long>("realtime.errors", description: "Error replies and failures, tagged by code.");
         _processing = _meter.CreateHistogram<double>("realtime.message.processing", unit: "ms", description: "Time to handle one client message.");
         _eventLag = _meter.CreateHistogram<double>("realtime.event.lag", unit: "ms", description: "From a committed write to its event being sent.");
+        _lanesActive = _meter.CreateUpDownCounter<long>("realtime.pipeline.lanes.active", description: "Restaurant lanes of the event pipeline in flight.");
+        _batchDuration = _meter.CreateHistogram<double>("realtime.pipeline.batch.duration", unit: "ms", description: "From reading a feed page to all its lanes finished, tagged by outcome.");
+        _batchLanes = _meter.CreateHistogram<long>("realtime.pipeline.batch.lanes", description: "Restaurants (lanes) in one feed page.");
+        _laneFailures = _meter.CreateCounter<long>("realtime.pipeline.lane.failures", description: "Lanes that failed; their page is repeated.");
     }
 
     public void ConnectionOpened(Guid? restaurantId) => _connections.Add(1, Tag("restaurant_id", restaurantId));
@@ -49,6 +58,23 @@ public sealed class RealtimeMetrics : IDisposable
     {
         _eventsPublished.Add(1, new KeyValuePair<string, object?>("type", type));
         _eventLag.Record(lagMs, new KeyValuePair<string, object?>("type", type));
+    }
+
+    public void LaneStarted() => _lanesActive.Add(1);
+
+    public void LaneFinished(bool succeeded)
+    {
+        _lanesActive.Add(-1);
+        if (!succeeded)
+        {
+            _laneFailures.Add(1);
+        }
+    }
+
+    public void BatchCompleted(int lanes, double elapsedMs, bool succeeded)
+    {
+        _batchLanes.Record(lanes);
+        _batchDuration.Record(elapsedMs, new KeyValuePair<string, object?>("outcome", succeeded ? "ok" : "failed"));
     }
 
     public void AuthFailed(string code) => _authFailures.Add(1, new KeyValuePair<string, object?>("code", code));

@@ -4,85 +4,86 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.Azure.Cosmos;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using RestaurantOs.Realtime.Ports;
 using RestaurantOs.Storage.Internal;
+using RestaurantOs.Storage.Leases;
 
 namespace RestaurantOs.Storage.Cosmos;
 
 /// <summary>
 /// The change feed of the four document containers, read with the SDK's pull model
-/// (<c>GetChangeFeedStreamIterator</c>, <see cref="ChangeFeedMode.LatestVersion"/>).
+/// (<c>GetChangeFeedStreamIterator</c>, <see cref="ChangeFeedMode.LatestVersion"/>), one hash range at a time.
 /// </summary>
 /// <remarks>
-/// Each consumer has one lease item in the <c>leases</c> container (<c>id</c> and <c>restaurantId</c> =
-/// <c>"consumer:&lt;name&gt;"</c>) holding the owner instance, the lease expiry and one continuation token per
-/// container. A read first takes or renews the lease (ETag-guarded); while another live instance holds it, reads
-/// return an empty batch, so only one instance reads a consumer (and assigns seq) at a time. Reads start from the
-/// checkpointed tokens, never from in-memory state, so a consumer that does not checkpoint reads the same changes
-/// again. The continuation handed out is a JSON object of container name to token; it is null when every container
-/// answered "not modified".
-/// LatestVersion mode reports the latest version of an item: if an item changes twice between two reads, only the
-/// second version is read. Order is commit order per restaurant within a container.
+/// Each consumer's feed is split into leases, one per range of the partition-key hash space
+/// (<see cref="CosmosLeaseStore"/>), shared among instances by <see cref="ChangeFeedLeaseManager"/>. The partition
+/// key is the restaurant, so a restaurant's documents in all four containers are in one range, read by one instance
+/// at a time, in commit order per container. A read covers only the ranges this instance holds, starting from each
+/// range's checkpointed tokens (never from in-memory progress, so a consumer that does not checkpoint reads the
+/// same changes again); while other instances hold every range, reads return an empty batch.
+/// The continuation handed out is a JSON object of <c>&lt;lease key&gt;|&lt;container&gt;</c> to token for what
+/// was read; it is null when everything answered "not modified". A checkpoint merges each range's tokens into its
+/// lease (ETag-guarded) if this instance still holds it; a range handed over in between is read again by its new
+/// owner (at-least-once). LatestVersion mode reports the latest version of an item: if an item changes twice
+/// between two reads, only the second version is read.
 /// </remarks>
 internal sealed class CosmosChangeFeed : IChangeFeed
 {
     private const string Store = "change_feed";
+    private const string KeySeparator = "|";
 
     private readonly CosmosContainers containers;
+    private readonly ChangeFeedLeaseManager leases;
     private readonly TimeProvider timeProvider;
     private readonly CosmosFailures failures;
     private readonly ILogger logger;
-    private readonly TimeSpan leaseDuration;
     private readonly ConcurrentDictionary<string, int> rotation = new(StringComparer.Ordinal);
 
     public CosmosChangeFeed(
-        CosmosContainers containers, TimeProvider timeProvider, IOptions<CosmosStoreOptions> options, StorageMetrics metrics, ILogger<CosmosChangeFeed> logger)
+        CosmosContainers containers, ChangeFeedLeaseManager leases, TimeProvider timeProvider, StorageMetrics metrics, ILogger<CosmosChangeFeed> logger)
     {
-        ArgumentNullException.ThrowIfNull(options);
         this.containers = containers;
+        this.leases = leases;
         this.timeProvider = timeProvider;
         this.logger = logger;
         failures = new CosmosFailures(metrics, logger);
-        leaseDuration = TimeSpan.FromSeconds(options.Value.LeaseDurationSeconds);
-        InstanceId = string.Create(CultureInfo.InvariantCulture, $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}");
     }
-
-    /// <summary>This instance's lease owner id.</summary>
-    public string InstanceId { get; }
 
     public async Task<ChangeBatch> ReadAsync(string consumer, int maxChanges, CancellationToken cancellationToken)
     {
         PortGuards.Consumer(consumer);
         PortGuards.PageSize(maxChanges, nameof(maxChanges));
 
-        var lease = await AcquireAsync(consumer, cancellationToken).ConfigureAwait(false);
-        if (lease is null)
+        var held = await leases.AcquireAsync(consumer, cancellationToken).ConfigureAwait(false);
+        if (held.Count == 0)
         {
             failures.Metrics.Operation(Store, "read", "lease_held");
             return new ChangeBatch([], null);
         }
 
-        var tokens = new Dictionary<string, string>(lease.Continuations, StringComparer.Ordinal);
+        var tokens = new Dictionary<string, string>(StringComparer.Ordinal);
         var changes = new List<StoreChange>();
         var advanced = false;
         var names = CosmosContainers.DocumentContainerNames;
-        // Rotate the first container so a busy one cannot starve the others when batches are full.
-        var start = rotation.AddOrUpdate(consumer, 0, (_, n) => (n + 1) % names.Length);
-        for (var i = 0; i < names.Length && changes.Count < maxChanges; i++)
+        var reads = held.SelectMany(lease => names.Select(name => (Lease: lease, Name: name))).ToList();
+        // Rotate the first (range, container) so a busy one cannot starve the others when batches are full.
+        var start = rotation.AddOrUpdate(consumer, 0, (_, n) => (n + 1) % reads.Count) % reads.Count;
+        var stored = held.ToDictionary(l => l.Key, l => l.Continuation is { } c ? ReadTokens(c) : [], StringComparer.Ordinal);
+        for (var i = 0; i < reads.Count && changes.Count < maxChanges; i++)
         {
-            var name = names[(start + i) % names.Length];
-            var startFrom = tokens.TryGetValue(name, out var token)
+            var (lease, name) = reads[(start + i) % reads.Count];
+            var startFrom = stored[lease.Key].TryGetValue(name, out var token)
                 ? ChangeFeedStartFrom.ContinuationToken(token)
-                : ChangeFeedStartFrom.Beginning();
+                : lease.Range is { } range ? ChangeFeedStartFrom.Beginning(FeedRange.FromJsonString(range)) : ChangeFeedStartFrom.Beginning();
             using var iterator = containers.ByName(name).GetChangeFeedStreamIterator(
                 startFrom, ChangeFeedMode.LatestVersion, new ChangeFeedRequestOptions { PageSizeHint = maxChanges - changes.Count });
             using var response = await iterator.ReadNextAsync(cancellationToken).ConfigureAwait(false);
+            var position = lease.Key + KeySeparator + name;
             if (response.StatusCode == HttpStatusCode.NotModified)
             {
                 if (response.ContinuationToken is { } unchanged)
                 {
-                    tokens[name] = unchanged;
+                    tokens[position] = unchanged;
                 }
 
                 continue;
@@ -107,14 +108,14 @@ internal sealed class CosmosChangeFeed : IChangeFeed
 
             if (response.ContinuationToken is { } next)
             {
-                tokens[name] = next;
+                tokens[position] = next;
                 advanced = true;
             }
         }
 
         failures.Metrics.Operation(Store, "read", Outcomes.Ok);
         StorageLog.ChangesRead(logger, consumer, changes.Count);
-        // Null only when no container moved (all 304): nothing to checkpoint. A page of skipped foreign items has no
+        // Null only when no range moved (all 304): nothing to checkpoint. A page of skipped foreign items has no
         // changes but does move, and must be checkpointed or it would be read forever.
         return new ChangeBatch(changes, advanced ? WriteContinuation(tokens) : null);
     }
@@ -127,144 +128,35 @@ internal sealed class CosmosChangeFeed : IChangeFeed
             return;
         }
 
-        var tokens = ReadContinuation(continuation);
-        for (var attempt = 0; attempt < 3; attempt++)
+        var byRange = ReadContinuation(continuation)
+            .GroupBy(p => p.Key[..p.Key.IndexOf(KeySeparator, StringComparison.Ordinal)], StringComparer.Ordinal);
+        var lost = 0;
+        foreach (var range in byRange)
         {
-            var lease = await ReadLeaseAsync(consumer, cancellationToken).ConfigureAwait(false);
-            var now = timeProvider.GetUtcNow();
-            if (lease is not null && lease.Owner != InstanceId && lease.ExpiresAt > now)
-            {
-                // Another instance owns the consumer now; it resumes from its own checkpoint, so these changes are
-                // read again there (at-least-once). Writing ours could move its position.
-                StorageLog.LeaseHeldElsewhere(logger, consumer, lease.Owner, lease.ExpiresAt, InstanceId);
-                failures.Metrics.Operation(Store, "checkpoint", "lease_lost");
-                return;
-            }
-
-            var updated = new LeaseState(InstanceId, now + leaseDuration, tokens);
-            if (await WriteLeaseAsync(consumer, updated, lease?.ETag, cancellationToken).ConfigureAwait(false))
-            {
-                failures.Metrics.Operation(Store, "checkpoint", Outcomes.Ok);
-                StorageLog.Checkpointed(logger, consumer, continuation);
-                return;
-            }
-        }
-
-        failures.Metrics.Operation(Store, "checkpoint", Outcomes.Conflict);
-        throw new InvalidOperationException($"Could not checkpoint consumer '{consumer}': its lease item kept changing.");
-    }
-
-    /// <summary>Takes or renews the consumer's lease; null when another live instance holds it.</summary>
-    private async Task<LeaseState?> AcquireAsync(string consumer, CancellationToken ct)
-    {
-        var lease = await ReadLeaseAsync(consumer, ct).ConfigureAwait(false);
-        var now = timeProvider.GetUtcNow();
-        if (lease is not null && lease.Owner != InstanceId && lease.ExpiresAt > now)
-        {
-            StorageLog.LeaseHeldElsewhere(logger, consumer, lease.Owner, lease.ExpiresAt, InstanceId);
-            return null;
-        }
-
-        // Renew only when half the lease is gone: one lease write per half-duration, not per read.
-        if (lease is not null && lease.Owner == InstanceId && lease.ExpiresAt - now > leaseDuration / 2)
-        {
-            return lease;
-        }
-
-        var taken = new LeaseState(InstanceId, now + leaseDuration, lease?.Continuations ?? new Dictionary<string, string>(StringComparer.Ordinal));
-        if (!await WriteLeaseAsync(consumer, taken, lease?.ETag, ct).ConfigureAwait(false))
-        {
-            return null;
-        }
-
-        if (lease?.Owner != InstanceId)
-        {
-            StorageLog.LeaseTaken(logger, consumer, InstanceId);
-        }
-
-        return taken;
-    }
-
-    private static string LeaseId(string consumer) => "consumer:" + consumer;
-
-    private async Task<LeaseState?> ReadLeaseAsync(string consumer, CancellationToken ct)
-    {
-        var id = LeaseId(consumer);
-        using var response = await containers.Leases.ReadItemStreamAsync(id, new PartitionKey(id), requestOptions: null, ct).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.NotFound)
-        {
-            return null;
-        }
-
-        if (!response.IsSuccessStatusCode)
-        {
-            failures.ThrowUnexpected(response, Store, "read_lease");
-        }
-
-        var item = await CosmosDocuments.ReadItemAsync(response.Content, ct).ConfigureAwait(false);
-        var continuations = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (item.TryGetProperty("continuations", out var stored) && stored.ValueKind == JsonValueKind.Object)
-        {
-            foreach (var property in stored.EnumerateObject())
-            {
-                if (property.Value.ValueKind == JsonValueKind.String)
+            var merged = await leases.CheckpointAsync(
+                consumer,
+                range.Key,
+                stored =>
                 {
-                    continuations[property.Name] = property.Value.GetString()!;
-                }
-            }
-        }
+                    var tokens = stored is null ? [] : ReadTokens(stored);
+                    foreach (var (position, token) in range)
+                    {
+                        tokens[position[(range.Key.Length + KeySeparator.Length)..]] = token;
+                    }
 
-        return new LeaseState(
-            CosmosDocuments.GetString(item, "owner") ?? string.Empty,
-            DateTimeOffset.FromUnixTimeMilliseconds(CosmosDocuments.GetInt64(item, "expiresAt") ?? 0),
-            continuations)
-        {
-            ETag = response.Headers.ETag ?? CosmosDocuments.GetString(item, CosmosDocuments.ETag),
-        };
-    }
-
-    /// <summary>Creates (no ETag) or replaces (IfMatch) the lease item; false when another instance won.</summary>
-    private async Task<bool> WriteLeaseAsync(string consumer, LeaseState lease, string? etag, CancellationToken ct)
-    {
-        var id = LeaseId(consumer);
-        using var body = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(body))
-        {
-            writer.WriteStartObject();
-            writer.WriteString(CosmosDocuments.Id, id);
-            writer.WriteString(CosmosDocuments.RestaurantId, id);
-            writer.WriteString(CosmosDocuments.Kind, "lease");
-            writer.WriteString("consumer", consumer);
-            writer.WriteString("owner", lease.Owner);
-            writer.WriteNumber("expiresAt", lease.ExpiresAt.ToUnixTimeMilliseconds());
-            writer.WriteStartObject("continuations");
-            foreach (var (name, token) in lease.Continuations.OrderBy(p => p.Key, StringComparer.Ordinal))
+                    return WriteContinuation(tokens);
+                },
+                cancellationToken).ConfigureAwait(false);
+            if (!merged)
             {
-                writer.WriteString(name, token);
+                // Another instance reads this range now, from its own checkpoint: these changes are read again
+                // there (at-least-once). Writing ours could move its position.
+                lost++;
             }
-
-            writer.WriteEndObject();
-            writer.WriteEndObject();
         }
 
-        body.Position = 0;
-        var options = new ItemRequestOptions { IfMatchEtag = etag, EnableContentResponseOnWrite = false };
-        using var response = etag is null
-            ? await containers.Leases.CreateItemStreamAsync(body, new PartitionKey(id), options, ct).ConfigureAwait(false)
-            : await containers.Leases.ReplaceItemStreamAsync(body, id, new PartitionKey(id), options, ct).ConfigureAwait(false);
-        if (response.IsSuccessStatusCode)
-        {
-            return true;
-        }
-
-        if (response.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.Conflict or HttpStatusCode.NotFound)
-        {
-            failures.Metrics.Conflict(Store, "lease");
-            return false;
-        }
-
-        failures.ThrowUnexpected(response, Store, "write_lease");
-        return false;
+        failures.Metrics.Operation(Store, "checkpoint", lost == 0 ? Outcomes.Ok : "lease_lost");
+        StorageLog.Checkpointed(logger, consumer, continuation);
     }
 
     private bool TryToChange(string container, JsonElement item, out StoreChange change, out string reason)
@@ -323,7 +215,7 @@ internal sealed class CosmosChangeFeed : IChangeFeed
             var tokens = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var property in document.RootElement.EnumerateObject())
             {
-                if (Array.IndexOf(CosmosContainers.DocumentContainerNames, property.Name) < 0 || property.Value.ValueKind != JsonValueKind.String)
+                if (!IsPositionKey(property.Name) || property.Value.ValueKind != JsonValueKind.String)
                 {
                     throw new ArgumentException($"'{continuation}' is not a continuation returned by this change feed.", nameof(continuation));
                 }
@@ -339,8 +231,26 @@ internal sealed class CosmosChangeFeed : IChangeFeed
         }
     }
 
-    private sealed record LeaseState(string Owner, DateTimeOffset ExpiresAt, IReadOnlyDictionary<string, string> Continuations)
+    /// <summary>A position key of a continuation: <c>&lt;lease key&gt;|&lt;container&gt;</c>.</summary>
+    private static bool IsPositionKey(string key)
     {
-        public string? ETag { get; init; }
+        var separator = key.IndexOf(KeySeparator, StringComparison.Ordinal);
+        return separator > 0 && Array.IndexOf(CosmosContainers.DocumentContainerNames, key[(separator + KeySeparator.Length)..]) >= 0;
+    }
+
+    /// <summary>A lease's stored continuation: container name to token.</summary>
+    private static Dictionary<string, string> ReadTokens(string stored)
+    {
+        using var document = JsonDocument.Parse(stored);
+        var tokens = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var property in document.RootElement.EnumerateObject())
+        {
+            if (property.Value.ValueKind == JsonValueKind.String)
+            {
+                tokens[property.Name] = property.Value.GetString()!;
+            }
+        }
+
+        return tokens;
     }
 }

@@ -58,7 +58,9 @@ internal sealed class CosmosContainers : IDisposable
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Unknown container."),
     };
 
-    public static CosmosContainers Create(CosmosStoreOptions options)
+    /// <param name="options">The validated <c>Storage:Cosmos</c> options.</param>
+    /// <param name="configure">Last changes to the client options (tests: an HTTP client for a local server).</param>
+    public static CosmosContainers Create(CosmosStoreOptions options, Action<CosmosClientOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var clientOptions = new CosmosClientOptions
@@ -74,7 +76,10 @@ internal sealed class CosmosContainers : IDisposable
             MaxRetryWaitTimeOnRateLimitedRequests = TimeSpan.FromSeconds(options.MaxRetryWaitTimeOnRateLimitedRequestsSeconds),
             // Writes return no body: the stores already hold the document they wrote.
             EnableContentResponseOnWrite = false,
+            ConnectionMode = options.ParsedConnectionMode,
+            LimitToEndpoint = options.LimitToEndpoint,
         };
+        configure?.Invoke(clientOptions);
 
         CosmosClient client;
         if (!string.IsNullOrWhiteSpace(options.ConnectionString))

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Text;
 using System.Text.Json;
 using Microsoft.Azure.Cosmos;
 using Microsoft.Extensions.Logging;
@@ -13,7 +14,8 @@ namespace RestaurantOs.Storage.Cosmos;
 /// <summary>
 /// The event history in the <c>events</c> container, one logical partition per restaurant. Each append is ONE
 /// transactional batch in the restaurant's partition: the counter item (<c>id = "$counter"</c>) created or
-/// replaced with IfMatch on its ETag, and the event item created with <c>id</c> = the (escaped) event id.
+/// replaced with IfMatch on its ETag, and the event items (up to 99 of a batch append) created with <c>id</c> = the
+/// (escaped) event id.
 /// A conflict on the event id means "already appended" (read and return it); a counter ETag conflict means
 /// another writer got there first (re-read and retry). Retention is the container's TTL (plus a per-item
 /// <c>ttl</c>); the count bound is applied on read and pruned every <see cref="PruneEvery"/> appends.
@@ -23,6 +25,12 @@ internal sealed class CosmosEventHistory : IEventHistory
     public const string CounterId = "$counter";
     public const int MaxAttempts = 50;
     public const int PruneEvery = 100;
+
+    /// <summary>Events per transactional batch: Cosmos DB allows 100 operations, and the counter is one of them.</summary>
+    public const int MaxEventsPerBatch = 99;
+
+    /// <summary>Estimated event bytes per batch, well under the 2 MB request limit of a transactional batch.</summary>
+    public const int MaxBatchBytes = 1_500_000;
     private const string Store = "history";
     private const string EventKind = "event";
     private const string CounterKind = "counter";
@@ -44,85 +52,194 @@ internal sealed class CosmosEventHistory : IEventHistory
         ttlSeconds = (int)options.Value.Retention.TotalSeconds;
     }
 
-    public async Task<(RealtimeEvent Event, bool Appended)> AppendAsync(NewEvent newEvent, CancellationToken cancellationToken)
+    public async Task<(RealtimeEvent Event, bool Appended)> AppendAsync(NewEvent newEvent, CancellationToken cancellationToken) =>
+        (await AppendManyAsync([newEvent], cancellationToken).ConfigureAwait(false))[0];
+
+    /// <summary>
+    /// Appends in transactional batches of the counter plus up to <see cref="MaxEventsPerBatch"/> events (Cosmos DB
+    /// allows 100 operations and 2 MB per batch). Each batch is all or nothing; a batch that hits an event id already
+    /// stored reads those events back (they keep their seq) and appends the rest.
+    /// </summary>
+    public async Task<IReadOnlyList<(RealtimeEvent Event, bool Appended)>> AppendManyAsync(IReadOnlyList<NewEvent> newEvents, CancellationToken cancellationToken)
     {
-        PortGuards.NewEvent(newEvent);
-        var partition = CosmosDocuments.Partition(newEvent.RestaurantId);
+        var restaurantId = PortGuards.OneRestaurant(newEvents);
+
+        // An id repeated in the list is appended once, at its first occurrence (two creates of one id would fail the batch).
+        var first = new Dictionary<string, int>(StringComparer.Ordinal);
+        var distinct = new List<int>(newEvents.Count);
+        for (var i = 0; i < newEvents.Count; i++)
+        {
+            if (first.TryAdd(newEvents[i].Id, i))
+            {
+                distinct.Add(i);
+            }
+        }
+
+        var results = new (RealtimeEvent Event, bool Appended)[newEvents.Count];
+        var chunk = new List<int>(MaxEventsPerBatch);
+        var chunkBytes = 0;
+        foreach (var index in distinct)
+        {
+            var size = EstimateBytes(newEvents[index]);
+            if (chunk.Count == MaxEventsPerBatch || (chunk.Count > 0 && chunkBytes + size > MaxBatchBytes))
+            {
+                await AppendChunkAsync(restaurantId, newEvents, chunk, results, cancellationToken).ConfigureAwait(false);
+                chunk.Clear();
+                chunkBytes = 0;
+            }
+
+            chunk.Add(index);
+            chunkBytes += size;
+        }
+
+        if (chunk.Count > 0)
+        {
+            await AppendChunkAsync(restaurantId, newEvents, chunk, results, cancellationToken).ConfigureAwait(false);
+        }
+
+        for (var i = 0; i < newEvents.Count; i++)
+        {
+            var firstIndex = first[newEvents[i].Id];
+            if (firstIndex != i)
+            {
+                results[i] = (results[firstIndex].Event, false);
+            }
+        }
+
+        return results;
+    }
+
+    /// <summary>Appends the events at <paramref name="chunk"/> (at most one batch) and fills their results.</summary>
+    private async Task AppendChunkAsync(
+        Guid restaurantId, IReadOnlyList<NewEvent> newEvents, List<int> chunk, (RealtimeEvent Event, bool Appended)[] results, CancellationToken ct)
+    {
+        var partition = CosmosDocuments.Partition(restaurantId);
+        var pending = new List<int>(chunk);
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
         {
-            var (lastSeq, counterETag) = await ReadCounterAsync(newEvent.RestaurantId, cancellationToken).ConfigureAwait(false);
-            var seq = lastSeq + 1;
-            var realtimeEvent = new RealtimeEvent
+            if (pending.Count == 0)
             {
-                Type = newEvent.Type,
-                Id = newEvent.Id,
-                RestaurantId = newEvent.RestaurantId,
-                Seq = seq,
-                Data = newEvent.Data.ValueKind == JsonValueKind.Undefined ? null : newEvent.Data.Clone(),
-                Timestamp = newEvent.Timestamp,
-                Scope = newEvent.Scope,
-            };
+                return;
+            }
 
-            using var counterBody = WriteCounter(newEvent.RestaurantId, seq);
-            using var eventBody = WriteEvent(realtimeEvent);
-            var batch = events.CreateTransactionalBatch(partition);
-            batch = counterETag is null
-                ? batch.CreateItemStream(counterBody)
-                : batch.ReplaceItemStream(CounterId, counterBody, new TransactionalBatchItemRequestOptions { IfMatchEtag = counterETag });
-            batch = batch.CreateItemStream(eventBody);
-
-            using var response = await batch.ExecuteAsync(cancellationToken).ConfigureAwait(false);
-            if (response.IsSuccessStatusCode)
+            var (lastSeq, counterETag) = await ReadCounterAsync(restaurantId, ct).ConfigureAwait(false);
+            var assigned = new RealtimeEvent[pending.Count];
+            for (var k = 0; k < pending.Count; k++)
             {
-                failures.Metrics.Operation(Store, "append", Outcomes.Ok);
-                StorageLog.EventAppended(logger, newEvent.Id, newEvent.RestaurantId, seq);
-                if (seq > maxEvents && seq % PruneEvery == 0)
+                var newEvent = newEvents[pending[k]];
+                assigned[k] = new RealtimeEvent
                 {
-                    await PruneAsync(newEvent.RestaurantId, seq - maxEvents, cancellationToken).ConfigureAwait(false);
+                    Type = newEvent.Type,
+                    Id = newEvent.Id,
+                    RestaurantId = newEvent.RestaurantId,
+                    Seq = lastSeq + k + 1,
+                    Data = newEvent.Data.ValueKind == JsonValueKind.Undefined ? null : newEvent.Data.Clone(),
+                    Timestamp = newEvent.Timestamp,
+                    Scope = newEvent.Scope,
+                };
+            }
+
+            var lastAssigned = lastSeq + pending.Count;
+            var bodies = new List<MemoryStream>(pending.Count + 1);
+            try
+            {
+                var counterBody = WriteCounter(restaurantId, lastAssigned);
+                bodies.Add(counterBody);
+                var batch = events.CreateTransactionalBatch(partition);
+                batch = counterETag is null
+                    ? batch.CreateItemStream(counterBody)
+                    : batch.ReplaceItemStream(CounterId, counterBody, new TransactionalBatchItemRequestOptions { IfMatchEtag = counterETag });
+                foreach (var realtimeEvent in assigned)
+                {
+                    var eventBody = WriteEvent(realtimeEvent);
+                    bodies.Add(eventBody);
+                    batch = batch.CreateItemStream(eventBody);
                 }
 
-                return (realtimeEvent, true);
-            }
-
-            var counterStatus = response.Count > 0 ? response[0].StatusCode : response.StatusCode;
-            var eventStatus = response.Count > 1 ? response[1].StatusCode : response.StatusCode;
-            if (eventStatus == HttpStatusCode.Conflict)
-            {
-                var stored = await ReadEventAsync(newEvent.RestaurantId, newEvent.Id, cancellationToken).ConfigureAwait(false);
-                if (stored is not null)
+                using var response = await batch.ExecuteAsync(ct).ConfigureAwait(false);
+                if (response.IsSuccessStatusCode)
                 {
-                    failures.Metrics.Operation(Store, "append", Outcomes.Duplicate);
-                    StorageLog.EventAlreadyAppended(logger, newEvent.Id, newEvent.RestaurantId, stored.Seq ?? 0);
-                    return (stored, false);
+                    for (var k = 0; k < pending.Count; k++)
+                    {
+                        results[pending[k]] = (assigned[k], true);
+                        failures.Metrics.Operation(Store, "append", Outcomes.Ok);
+                        StorageLog.EventAppended(logger, assigned[k].Id!, restaurantId, assigned[k].Seq ?? 0);
+                    }
+
+                    // Prune whenever this batch crossed a multiple of PruneEvery.
+                    if (lastAssigned > maxEvents && lastAssigned / PruneEvery > lastSeq / PruneEvery)
+                    {
+                        await PruneAsync(restaurantId, lastAssigned - maxEvents, ct).ConfigureAwait(false);
+                    }
+
+                    return;
                 }
 
-                // Expired between the batch and the read: append again.
-                continue;
-            }
+                var counterStatus = response.Count > 0 ? response[0].StatusCode : response.StatusCode;
+                var eventConflict = response.Count > 1
+                    ? Enumerable.Range(1, response.Count - 1).Any(i => response[i].StatusCode == HttpStatusCode.Conflict)
+                    : response.StatusCode == HttpStatusCode.Conflict;
+                if (eventConflict)
+                {
+                    // Already appended (a repeated batch after a crash): a batch stops at its first failing operation, so
+                    // read every pending id at once rather than finding them one failed batch at a time.
+                    var stored = await Task.WhenAll(pending.Select(i => ReadEventAsync(restaurantId, newEvents[i].Id, ct))).ConfigureAwait(false);
+                    var stillPending = new List<int>(pending.Count);
+                    for (var k = 0; k < pending.Count; k++)
+                    {
+                        if (stored[k] is { } existing)
+                        {
+                            results[pending[k]] = (existing, false);
+                            failures.Metrics.Operation(Store, "append", Outcomes.Duplicate);
+                            StorageLog.EventAlreadyAppended(logger, existing.Id!, restaurantId, existing.Seq ?? 0);
+                        }
+                        else
+                        {
+                            // New, or expired between the batch and the read: append (again).
+                            stillPending.Add(pending[k]);
+                        }
+                    }
 
-            if (counterStatus is HttpStatusCode.PreconditionFailed or HttpStatusCode.Conflict)
+                    pending = stillPending;
+                    continue;
+                }
+
+                if (counterStatus is HttpStatusCode.PreconditionFailed or HttpStatusCode.Conflict)
+                {
+                    // Another appender moved the counter (or created it) first; nothing of ours was written.
+                    failures.Metrics.Conflict(Store, "append");
+                    StorageLog.CounterRace(logger, restaurantId, newEvents[pending[0]].Id, attempt);
+                    await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 * Math.Min(attempt, 10))), ct).ConfigureAwait(false);
+                    continue;
+                }
+
+                if (response.StatusCode == HttpStatusCode.TooManyRequests || counterStatus == HttpStatusCode.TooManyRequests ||
+                    (response.Count > 1 && Enumerable.Range(1, response.Count - 1).Any(i => response[i].StatusCode == HttpStatusCode.TooManyRequests)))
+                {
+                    failures.ThrowThrottled(Store, "append", response.RetryAfter);
+                }
+
+                failures.Metrics.Operation(Store, "append", Outcomes.Error);
+                throw new InvalidOperationException(
+                    $"Appending {pending.Count} events of restaurant {restaurantId} (first {newEvents[pending[0]].Id}) failed: batch {(int)response.StatusCode}, counter {(int)counterStatus}. {response.ErrorMessage}");
+            }
+            finally
             {
-                // Another appender moved the counter (or created it) first; nothing of ours was written.
-                failures.Metrics.Conflict(Store, "append");
-                StorageLog.CounterRace(logger, newEvent.RestaurantId, newEvent.Id, attempt);
-                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 * Math.Min(attempt, 10))), cancellationToken).ConfigureAwait(false);
-                continue;
+                foreach (var body in bodies)
+                {
+                    body.Dispose();
+                }
             }
-
-            if (response.StatusCode == HttpStatusCode.TooManyRequests || counterStatus == HttpStatusCode.TooManyRequests || eventStatus == HttpStatusCode.TooManyRequests)
-            {
-                failures.ThrowThrottled(Store, "append", response.RetryAfter);
-            }
-
-            failures.Metrics.Operation(Store, "append", Outcomes.Error);
-            throw new InvalidOperationException(
-                $"Appending event {newEvent.Id} failed: batch {(int)response.StatusCode}, counter {(int)counterStatus}, event {(int)eventStatus}. {response.ErrorMessage}");
         }
 
         failures.Metrics.Operation(Store, "append", Outcomes.Conflict);
         throw new InvalidOperationException(
-            $"Appending event {newEvent.Id} lost the counter race {MaxAttempts} times; is more than one change-feed reader assigning seq for restaurant {newEvent.RestaurantId}?");
+            $"Appending event {newEvents[pending[0]].Id} lost the counter race {MaxAttempts} times; is more than one change-feed reader assigning seq for restaurant {restaurantId}?");
     }
+
+    /// <summary>An upper estimate of an event item's size, to keep a batch under its request size limit.</summary>
+    private static int EstimateBytes(NewEvent newEvent) =>
+        1024 + (newEvent.Id.Length * 2) + (newEvent.Data.ValueKind == JsonValueKind.Undefined ? 0 : Encoding.UTF8.GetByteCount(newEvent.Data.GetRawText()));
 
     public async Task<HistoryPage> ReadAfterAsync(Guid restaurantId, long afterSeq, int maxEvents, CancellationToken cancellationToken)
     {

@@ -30,6 +30,26 @@ internal static class PortGuards
         }
     }
 
+    /// <summary>Checks every event of a batch append and returns their one restaurant (empty when the list is).</summary>
+    public static Guid OneRestaurant(IReadOnlyList<NewEvent> newEvents)
+    {
+        ArgumentNullException.ThrowIfNull(newEvents);
+        var restaurantId = Guid.Empty;
+        foreach (var newEvent in newEvents)
+        {
+            NewEvent(newEvent);
+            if (restaurantId != Guid.Empty && newEvent.RestaurantId != restaurantId)
+            {
+                throw new ArgumentException(
+                    $"A batch append takes the events of one restaurant; got {restaurantId} and {newEvent.RestaurantId}.", nameof(newEvents));
+            }
+
+            restaurantId = newEvent.RestaurantId;
+        }
+
+        return restaurantId;
+    }
+
     public static void NewEvent(NewEvent newEvent)
     {
         ArgumentNullException.ThrowIfNull(newEvent);

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using RestaurantOs.Realtime.Ports;
 using RestaurantOs.Storage.Internal;
+using RestaurantOs.Storage.Leases;
 
 namespace RestaurantOs.Storage.Sqlite;
 
@@ -13,8 +14,14 @@ namespace RestaurantOs.Storage.Sqlite;
 /// in the same transaction as their document. The continuation is the last id returned, as text (null when the
 /// batch is empty).
 /// </summary>
+/// <remarks>
+/// The feed is one range with one lease per consumer (<see cref="ChangeFeedLeaseManager"/> over
+/// <see cref="SqliteLeaseStore"/>), which also holds the checkpoint: two processes on one database file never
+/// read the same consumer at once, and the one that does not hold the lease reads empty batches.
+/// </remarks>
 internal sealed class SqliteChangeFeed(
     SqliteDatabase database,
+    ChangeFeedLeaseManager leases,
     TimeProvider timeProvider,
     IOptions<HistoryOptions> historyOptions,
     StorageMetrics metrics,
@@ -30,15 +37,15 @@ internal sealed class SqliteChangeFeed(
         PortGuards.Consumer(consumer);
         PortGuards.PageSize(maxChanges, nameof(maxChanges));
 
-        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
-        long position;
-        await using (var checkpoint = connection.CreateCommand())
+        var held = await leases.AcquireAsync(consumer, cancellationToken).ConfigureAwait(false);
+        if (held.Count == 0)
         {
-            checkpoint.CommandText = "SELECT position FROM consumer_checkpoints WHERE consumer = $consumer;";
-            checkpoint.Parameters.AddWithValue("$consumer", consumer);
-            position = await checkpoint.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long stored ? stored : 0;
+            metrics.Operation(Store, "read", "lease_held");
+            return new ChangeBatch([], null);
         }
 
+        var position = held[0].Continuation is { } stored ? ParsePosition(stored) : 0;
+        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var changes = new List<StoreChange>();
         await using (var query = connection.CreateCommand())
         {
@@ -83,44 +90,37 @@ internal sealed class SqliteChangeFeed(
             return;
         }
 
-        if (!long.TryParse(continuation, NumberStyles.None, CultureInfo.InvariantCulture, out var position))
+        var position = ParsePosition(continuation);
+        // Never move a checkpoint backwards: a late checkpoint from a slow caller must not replay a batch that a
+        // newer one already confirmed. Written only while this instance holds the lease.
+        if (!await leases.CheckpointAsync(
+                consumer, SqliteLeaseStore.RangeKey, stored => stored is null || ParsePosition(stored) < position ? continuation : null, cancellationToken).ConfigureAwait(false))
         {
-            throw new ArgumentException($"'{continuation}' is not a continuation returned by this change feed.", nameof(continuation));
+            metrics.Operation(Store, "checkpoint", "lease_lost");
+            return;
         }
 
         var now = timeProvider.GetUtcNow();
         await database.WriteAsync(async (connection, transaction) =>
         {
-            await using (var upsert = connection.CreateCommand())
-            {
-                upsert.Transaction = transaction;
-                // Never move a checkpoint backwards: a late checkpoint from a slow caller must not replay a batch
-                // that a newer one already confirmed.
-                upsert.CommandText = """
-                    INSERT INTO consumer_checkpoints (consumer, position, updated_at) VALUES ($consumer, $position, $now)
-                    ON CONFLICT (consumer) DO UPDATE SET position = MAX(position, excluded.position), updated_at = excluded.updated_at;
-                    """;
-                upsert.Parameters.AddWithValue("$consumer", consumer);
-                upsert.Parameters.AddWithValue("$position", position);
-                upsert.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
-                await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            await using (var prune = connection.CreateCommand())
-            {
-                prune.Transaction = transaction;
-                prune.CommandText = """
-                    DELETE FROM change_log
-                    WHERE id <= (SELECT MIN(position) FROM consumer_checkpoints) AND committed_at < $cutoff;
-                    """;
-                prune.Parameters.AddWithValue("$cutoff", (now - retention).ToUnixTimeMilliseconds());
-                await prune.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            return true;
+            await using var prune = connection.CreateCommand();
+            prune.Transaction = transaction;
+            prune.CommandText = """
+                DELETE FROM change_log
+                WHERE id <= (SELECT MIN(CAST(continuation AS INTEGER)) FROM change_feed_leases WHERE lease_key = $key AND continuation IS NOT NULL)
+                  AND committed_at < $cutoff;
+                """;
+            prune.Parameters.AddWithValue("$key", SqliteLeaseStore.RangeKey);
+            prune.Parameters.AddWithValue("$cutoff", (now - retention).ToUnixTimeMilliseconds());
+            return await prune.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
 
         metrics.Operation(Store, "checkpoint", Outcomes.Ok);
         StorageLog.Checkpointed(logger, consumer, continuation);
     }
+
+    private static long ParsePosition(string continuation) =>
+        long.TryParse(continuation, NumberStyles.None, CultureInfo.InvariantCulture, out var position)
+            ? position
+            : throw new ArgumentException($"'{continuation}' is not a continuation returned by this change feed.", nameof(continuation));
 }

@@ -197,11 +197,26 @@ internal static class SqliteSchema
             document TEXT NOT NULL,
             committed_at INTEGER NOT NULL
         );
+        -- Checkpoints before change-feed leases; moved into change_feed_leases at start, kept empty.
         CREATE TABLE IF NOT EXISTS consumer_checkpoints (
             consumer TEXT PRIMARY KEY,
             position INTEGER NOT NULL,
             updated_at INTEGER NOT NULL
         );
+        CREATE TABLE IF NOT EXISTS change_feed_leases (
+            consumer TEXT NOT NULL,
+            lease_key TEXT NOT NULL,
+            feed_range TEXT NULL,
+            owner TEXT NULL,
+            expires_at INTEGER NOT NULL,
+            continuation TEXT NULL,
+            version INTEGER NOT NULL,
+            PRIMARY KEY (consumer, lease_key)
+        ) WITHOUT ROWID;
+        INSERT INTO change_feed_leases (consumer, lease_key, feed_range, owner, expires_at, continuation, version)
+            SELECT consumer, 'all', NULL, NULL, 0, CAST(position AS TEXT), 1 FROM consumer_checkpoints WHERE true
+            ON CONFLICT (consumer, lease_key) DO NOTHING;
+        DELETE FROM consumer_checkpoints;
         CREATE TABLE IF NOT EXISTS history_counters (
             restaurant_id TEXT PRIMARY KEY,
             last_seq INTEGER NOT NULL

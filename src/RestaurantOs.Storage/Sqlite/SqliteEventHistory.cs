@@ -11,8 +11,8 @@ namespace RestaurantOs.Storage.Sqlite;
 
 /// <summary>
 /// The event history in SQLite. The per-restaurant counter (<c>history_counters</c>) is bumped and the event
-/// inserted in one write transaction, so seqs are consecutive from 1 with no holes, even with many concurrent
-/// appenders (they queue on the writer lock). The history is pruned on append: by count and by retention;
+/// inserted in one write transaction (a batch append: all its events in one), so seqs are consecutive from 1 with no
+/// holes, even with many concurrent appenders (they queue on the writer lock). The history is pruned on append: by count and by retention;
 /// reads also hide events older than the retention that no append has pruned yet.
 /// </summary>
 internal sealed class SqliteEventHistory(
@@ -28,104 +28,138 @@ internal sealed class SqliteEventHistory(
     private readonly TimeSpan retention = options.Value.Retention;
     private readonly int maxEvents = options.Value.MaxEventsPerRestaurant;
 
-    public async Task<(RealtimeEvent Event, bool Appended)> AppendAsync(NewEvent newEvent, CancellationToken cancellationToken)
+    public async Task<(RealtimeEvent Event, bool Appended)> AppendAsync(NewEvent newEvent, CancellationToken cancellationToken) =>
+        (await AppendManyAsync([newEvent], cancellationToken).ConfigureAwait(false))[0];
+
+    /// <summary>All events in one write transaction: either every new event is stored, or none is.</summary>
+    public async Task<IReadOnlyList<(RealtimeEvent Event, bool Appended)>> AppendManyAsync(IReadOnlyList<NewEvent> newEvents, CancellationToken cancellationToken)
     {
-        PortGuards.NewEvent(newEvent);
-        var restaurant = DocumentKinds.IdText(newEvent.RestaurantId);
+        var restaurantId = PortGuards.OneRestaurant(newEvents);
+        if (newEvents.Count == 0)
+        {
+            return [];
+        }
+
+        var restaurant = DocumentKinds.IdText(restaurantId);
         var now = timeProvider.GetUtcNow();
 
-        var (stored, appended, pruned) = await database.WriteAsync(async (connection, transaction) =>
+        var (results, pruned) = await database.WriteAsync(async (connection, transaction) =>
         {
-            await using (var existing = connection.CreateCommand())
+            var appended = new List<(RealtimeEvent Event, bool Appended)>(newEvents.Count);
+            var lastSeq = 0L;
+            foreach (var newEvent in newEvents)
             {
-                existing.Transaction = transaction;
-                existing.CommandText = $"SELECT {EventColumns} FROM history_events WHERE restaurant_id = $restaurant_id AND event_id = $event_id;";
-                existing.Parameters.AddWithValue("$restaurant_id", restaurant);
-                existing.Parameters.AddWithValue("$event_id", newEvent.Id);
-                await using var reader = await existing.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                // The lookup also finds an id appended earlier in this same list (same transaction).
+                var existing = await FindAsync(connection, transaction, restaurant, restaurantId, newEvent.Id, cancellationToken).ConfigureAwait(false);
+                if (existing is not null)
                 {
-                    return (ReadEvent(reader, newEvent.RestaurantId), false, 0);
+                    appended.Add((existing, false));
+                    continue;
                 }
+
+                var stored = await InsertAsync(connection, transaction, restaurant, newEvent, now, cancellationToken).ConfigureAwait(false);
+                lastSeq = stored.Seq!.Value;
+                appended.Add((stored, true));
             }
 
-            long seq;
-            await using (var counter = connection.CreateCommand())
-            {
-                counter.Transaction = transaction;
-                counter.CommandText = """
-                    INSERT INTO history_counters (restaurant_id, last_seq) VALUES ($restaurant_id, 1)
-                    ON CONFLICT (restaurant_id) DO UPDATE SET last_seq = last_seq + 1
-                    RETURNING last_seq;
-                    """;
-                counter.Parameters.AddWithValue("$restaurant_id", restaurant);
-                seq = (long)(await counter.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false)
-                    ?? throw new InvalidOperationException("The history counter returned no value."));
-            }
-
-            var realtimeEvent = new RealtimeEvent
-            {
-                Type = newEvent.Type,
-                Id = newEvent.Id,
-                RestaurantId = newEvent.RestaurantId,
-                Seq = seq,
-                Data = newEvent.Data.ValueKind == JsonValueKind.Undefined ? null : newEvent.Data.Clone(),
-                Timestamp = newEvent.Timestamp,
-                Scope = newEvent.Scope,
-            };
-
-            await using (var insert = connection.CreateCommand())
-            {
-                insert.Transaction = transaction;
-                insert.CommandText = """
-                    INSERT INTO history_events (restaurant_id, seq, event_id, type, data, timestamp, scope_order_id, scope_table_number, appended_at)
-                    VALUES ($restaurant_id, $seq, $event_id, $type, $data, $timestamp, $order_id, $table_number, $appended_at);
-                    """;
-                insert.Parameters.AddWithValue("$restaurant_id", restaurant);
-                insert.Parameters.AddWithValue("$seq", seq);
-                insert.Parameters.AddWithValue("$event_id", newEvent.Id);
-                insert.Parameters.AddWithValue("$type", newEvent.Type);
-                insert.Parameters.AddWithValue("$data", realtimeEvent.Data is { } data ? data.GetRawText() : DBNull.Value);
-                insert.Parameters.AddWithValue("$timestamp", newEvent.Timestamp.ToString("O", CultureInfo.InvariantCulture));
-                insert.Parameters.AddWithValue("$order_id", newEvent.Scope.OrderId is { } orderId ? DocumentKinds.IdText(orderId) : DBNull.Value);
-                insert.Parameters.AddWithValue("$table_number", (object?)newEvent.Scope.TableNumber ?? DBNull.Value);
-                insert.Parameters.AddWithValue("$appended_at", now.ToUnixTimeMilliseconds());
-                await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            var prunedCount = 0;
-            await using (var prune = connection.CreateCommand())
-            {
-                prune.Transaction = transaction;
-                // Two statements so each uses its own index (the primary key, and the appended_at index).
-                prune.CommandText = """
-                    DELETE FROM history_events WHERE restaurant_id = $restaurant_id AND seq <= $oldest_kept_minus_one;
-                    DELETE FROM history_events WHERE restaurant_id = $restaurant_id AND appended_at < $cutoff;
-                    """;
-                prune.Parameters.AddWithValue("$restaurant_id", restaurant);
-                prune.Parameters.AddWithValue("$oldest_kept_minus_one", seq - maxEvents);
-                prune.Parameters.AddWithValue("$cutoff", (now - retention).ToUnixTimeMilliseconds());
-                prunedCount = await prune.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            return (realtimeEvent, true, prunedCount);
+            var prunedCount = lastSeq == 0 ? 0 : await PruneAsync(connection, transaction, restaurant, lastSeq, now, cancellationToken).ConfigureAwait(false);
+            return (appended, prunedCount);
         }, cancellationToken).ConfigureAwait(false);
 
-        metrics.Operation(Store, "append", appended ? Outcomes.Ok : Outcomes.Duplicate);
-        if (appended)
+        foreach (var (stored, appended) in results)
         {
-            StorageLog.EventAppended(logger, newEvent.Id, newEvent.RestaurantId, stored.Seq ?? 0);
-            if (pruned > 0)
+            metrics.Operation(Store, "append", appended ? Outcomes.Ok : Outcomes.Duplicate);
+            if (appended)
             {
-                StorageLog.HistoryPruned(logger, newEvent.RestaurantId, pruned);
+                StorageLog.EventAppended(logger, stored.Id!, restaurantId, stored.Seq ?? 0);
+            }
+            else
+            {
+                StorageLog.EventAlreadyAppended(logger, stored.Id!, restaurantId, stored.Seq ?? 0);
             }
         }
-        else
+
+        if (pruned > 0)
         {
-            StorageLog.EventAlreadyAppended(logger, newEvent.Id, newEvent.RestaurantId, stored.Seq ?? 0);
+            StorageLog.HistoryPruned(logger, restaurantId, pruned);
         }
 
-        return (stored, appended);
+        return results;
+    }
+
+    private static async Task<RealtimeEvent?> FindAsync(
+        SqliteConnection connection, SqliteTransaction transaction, string restaurant, Guid restaurantId, string eventId, CancellationToken ct)
+    {
+        await using var existing = connection.CreateCommand();
+        existing.Transaction = transaction;
+        existing.CommandText = $"SELECT {EventColumns} FROM history_events WHERE restaurant_id = $restaurant_id AND event_id = $event_id;";
+        existing.Parameters.AddWithValue("$restaurant_id", restaurant);
+        existing.Parameters.AddWithValue("$event_id", eventId);
+        await using var reader = await existing.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        return await reader.ReadAsync(ct).ConfigureAwait(false) ? ReadEvent(reader, restaurantId) : null;
+    }
+
+    /// <summary>Bumps the restaurant's counter and inserts the event with the new seq (inside the caller's transaction).</summary>
+    private static async Task<RealtimeEvent> InsertAsync(
+        SqliteConnection connection, SqliteTransaction transaction, string restaurant, NewEvent newEvent, DateTimeOffset now, CancellationToken ct)
+    {
+        long seq;
+        await using (var counter = connection.CreateCommand())
+        {
+            counter.Transaction = transaction;
+            counter.CommandText = """
+                INSERT INTO history_counters (restaurant_id, last_seq) VALUES ($restaurant_id, 1)
+                ON CONFLICT (restaurant_id) DO UPDATE SET last_seq = last_seq + 1
+                RETURNING last_seq;
+                """;
+            counter.Parameters.AddWithValue("$restaurant_id", restaurant);
+            seq = (long)(await counter.ExecuteScalarAsync(ct).ConfigureAwait(false)
+                ?? throw new InvalidOperationException("The history counter returned no value."));
+        }
+
+        var realtimeEvent = new RealtimeEvent
+        {
+            Type = newEvent.Type,
+            Id = newEvent.Id,
+            RestaurantId = newEvent.RestaurantId,
+            Seq = seq,
+            Data = newEvent.Data.ValueKind == JsonValueKind.Undefined ? null : newEvent.Data.Clone(),
+            Timestamp = newEvent.Timestamp,
+            Scope = newEvent.Scope,
+        };
+
+        await using var insert = connection.CreateCommand();
+        insert.Transaction = transaction;
+        insert.CommandText = """
+            INSERT INTO history_events (restaurant_id, seq, event_id, type, data, timestamp, scope_order_id, scope_table_number, appended_at)
+            VALUES ($restaurant_id, $seq, $event_id, $type, $data, $timestamp, $order_id, $table_number, $appended_at);
+            """;
+        insert.Parameters.AddWithValue("$restaurant_id", restaurant);
+        insert.Parameters.AddWithValue("$seq", seq);
+        insert.Parameters.AddWithValue("$event_id", newEvent.Id);
+        insert.Parameters.AddWithValue("$type", newEvent.Type);
+        insert.Parameters.AddWithValue("$data", realtimeEvent.Data is { } data ? data.GetRawText() : DBNull.Value);
+        insert.Parameters.AddWithValue("$timestamp", newEvent.Timestamp.ToString("O", CultureInfo.InvariantCulture));
+        insert.Parameters.AddWithValue("$order_id", newEvent.Scope.OrderId is { } orderId ? DocumentKinds.IdText(orderId) : DBNull.Value);
+        insert.Parameters.AddWithValue("$table_number", (object?)newEvent.Scope.TableNumber ?? DBNull.Value);
+        insert.Parameters.AddWithValue("$appended_at", now.ToUnixTimeMilliseconds());
+        await insert.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        return realtimeEvent;
+    }
+
+    private async Task<int> PruneAsync(SqliteConnection connection, SqliteTransaction transaction, string restaurant, long lastSeq, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var prune = connection.CreateCommand();
+        prune.Transaction = transaction;
+        // Two statements so each uses its own index (the primary key, and the appended_at index).
+        prune.CommandText = """
+            DELETE FROM history_events WHERE restaurant_id = $restaurant_id AND seq <= $oldest_kept_minus_one;
+            DELETE FROM history_events WHERE restaurant_id = $restaurant_id AND appended_at < $cutoff;
+            """;
+        prune.Parameters.AddWithValue("$restaurant_id", restaurant);
+        prune.Parameters.AddWithValue("$oldest_kept_minus_one", lastSeq - maxEvents);
+        prune.Parameters.AddWithValue("$cutoff", (now - retention).ToUnixTimeMilliseconds());
+        return await prune.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 
     public async Task<HistoryPage> ReadAfterAsync(Guid restaurantId, long afterSeq, int maxEvents, CancellationToken cancellationToken)

@@ -1,13 +1,22 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using RestaurantOs.Realtime.Ports;
 
 namespace RestaurantOs.Storage.Tests.Contract;
 
-/// <summary>One "process" worth of stores, built through the public composition entry point.</summary>
+/// <summary>
+/// One "process" worth of stores, built through the public composition entry point. Like a host, it stops the
+/// hosted services the registration adds on dispose (a graceful stop: change-feed leases are released); a set
+/// left open while the next one works stands for a crashed process. The hosted services are not started, so
+/// nothing renews leases in the background: leases are renewed by reads only, which keeps time under the test's
+/// control.
+/// </summary>
 public sealed class StoreSet : IAsyncDisposable
 {
     private readonly ServiceProvider provider;
+    private readonly List<IHostedService> hosted;
+    private bool stopped;
 
     private StoreSet(ServiceProvider provider)
     {
@@ -19,6 +28,7 @@ public sealed class StoreSet : IAsyncDisposable
         Feed = provider.GetRequiredService<IChangeFeed>();
         History = provider.GetRequiredService<IEventHistory>();
         Initializer = provider.GetRequiredService<IStoreInitializer>();
+        hosted = [.. provider.GetServices<IHostedService>()];
     }
 
     public IOrderStore Orders { get; }
@@ -49,5 +59,24 @@ public sealed class StoreSet : IAsyncDisposable
         return set;
     }
 
-    public ValueTask DisposeAsync() => provider.DisposeAsync();
+    /// <summary>Stops the hosted services as a host does on shutdown (in reverse order), once.</summary>
+    public async Task StopAsync()
+    {
+        if (stopped)
+        {
+            return;
+        }
+
+        stopped = true;
+        foreach (var service in Enumerable.Reverse(hosted))
+        {
+            await service.StopAsync(CancellationToken.None);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        await provider.DisposeAsync();
+    }
 }

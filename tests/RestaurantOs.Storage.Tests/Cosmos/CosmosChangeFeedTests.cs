@@ -1,5 +1,6 @@
 using System.Net;
 using System.Reflection;
+using System.Text.Json;
 using Microsoft.Azure.Cosmos;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -8,6 +9,7 @@ using Moq;
 using RestaurantOs.Realtime.Ports;
 using RestaurantOs.Storage.Cosmos;
 using RestaurantOs.Storage.Internal;
+using RestaurantOs.Storage.Leases;
 using static RestaurantOs.Storage.Tests.Cosmos.CosmosFakes;
 
 namespace RestaurantOs.Storage.Tests.Cosmos;
@@ -19,21 +21,12 @@ public sealed class CosmosChangeFeedTests : IDisposable
     private readonly FakeTimeProvider time = new(Samples.T0);
     private readonly List<string?> startTokens = [];
     private readonly Queue<ResponseMessage> orderPages = new();
-    private string? leaseJson;
-    private int leaseVersion;
+    private readonly FakeLeaseContainer leases;
 
     public CosmosChangeFeedTests()
     {
-        fakes.Leases
-            .Setup(c => c.ReadItemStreamAsync("consumer:events", new PartitionKey("consumer:events"), It.IsAny<ItemRequestOptions>(), It.IsAny<CancellationToken>()))
-            .ReturnsAsync(() => leaseJson is null ? Response(HttpStatusCode.NotFound) : Response(HttpStatusCode.OK, leaseJson, $"\"l{leaseVersion}\""));
-        fakes.Leases
-            .Setup(c => c.CreateItemStreamAsync(It.IsAny<Stream>(), It.IsAny<PartitionKey>(), It.IsAny<ItemRequestOptions>(), It.IsAny<CancellationToken>()))
-            .ReturnsAsync((Stream s, PartitionKey _, ItemRequestOptions _, CancellationToken _) => WriteLease(s, null));
-        fakes.Leases
-            .Setup(c => c.ReplaceItemStreamAsync(It.IsAny<Stream>(), "consumer:events", It.IsAny<PartitionKey>(), It.IsAny<ItemRequestOptions>(), It.IsAny<CancellationToken>()))
-            .ReturnsAsync((Stream s, string _, PartitionKey _, ItemRequestOptions o, CancellationToken _) => WriteLease(s, o.IfMatchEtag));
-
+        leases = new FakeLeaseContainer(fakes.Leases);
+        FakeLeaseContainer.FeedRanges(fakes);
         fakes.Orders
             .Setup(c => c.GetChangeFeedStreamIterator(It.IsAny<ChangeFeedStartFrom>(), It.IsAny<ChangeFeedMode>(), It.IsAny<ChangeFeedRequestOptions>()))
             .Returns((ChangeFeedStartFrom from, ChangeFeedMode _, ChangeFeedRequestOptions _) =>
@@ -53,19 +46,24 @@ public sealed class CosmosChangeFeedTests : IDisposable
 
     public void Dispose() => fakes.Dispose();
 
-    private CosmosChangeFeed Feed() =>
-        new(fakes.Containers, time, Options.Create(new CosmosStoreOptions { LeaseDurationSeconds = 60 }), fakes.Metrics, NullLogger<CosmosChangeFeed>.Instance);
-
-    private ResponseMessage WriteLease(Stream body, string? ifMatch)
+    /// <summary>A new instance (process) reading the same account.</summary>
+    private CosmosChangeFeed Feed()
     {
-        if (ifMatch is null ? leaseJson is not null : ifMatch != $"\"l{leaseVersion}\"")
-        {
-            return Response(ifMatch is null ? HttpStatusCode.Conflict : HttpStatusCode.PreconditionFailed);
-        }
+        var manager = new ChangeFeedLeaseManager(
+            new CosmosLeaseStore(fakes.Containers, fakes.Metrics, NullLogger<CosmosLeaseStore>.Instance),
+            time,
+            Options.Create(new ChangeFeedOptions { LeaseDurationSeconds = 15 }),
+            fakes.Metrics,
+            NullLogger<ChangeFeedLeaseManager>.Instance);
+        return new(fakes.Containers, manager, time, fakes.Metrics, NullLogger<CosmosChangeFeed>.Instance);
+    }
 
-        leaseJson = ReadAll(body);
-        leaseVersion++;
-        return Response(ifMatch is null ? HttpStatusCode.Created : HttpStatusCode.OK);
+    /// <summary>The stored continuation (container to token) of the one range lease.</summary>
+    private JsonElement RangeContinuation(string key = "")
+    {
+        key = key.Length > 0 ? key : CosmosLeaseStore.KeyOf(FeedRange.FromJsonString("""{"Range":{"min":"","max":"FF"}}""").ToJsonString());
+        var lease = leases.Item("consumer:events", $"lease:events:{key}") ?? throw new InvalidOperationException($"no lease {key}");
+        return lease.GetProperty("continuation").ValueKind == JsonValueKind.Null ? default : Json(lease.GetProperty("continuation").GetString()!);
     }
 
     private static FeedIterator Iterator(ResponseMessage page)
@@ -110,29 +108,31 @@ public sealed class CosmosChangeFeedTests : IDisposable
         Assert.Equal(first.Id.ToString(), batch.Changes[0].Document.GetProperty("id").GetString());
         Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1_764_158_400), batch.Changes[0].CommittedAt);
         Assert.Empty(unconfirmed.Changes);
-        var lease = Json(leaseJson!);
-        Assert.Equal("orders-tok-1", lease.GetProperty("continuations").GetProperty("orders").GetString());
-        Assert.Equal("idle", lease.GetProperty("continuations").GetProperty("tables").GetString());
-        // Read 1 and 2 started from the beginning (nothing checkpointed), the third was refused (lease held),
-        // the fourth (lease expired, new owner) resumed from the checkpoint.
+        Assert.Equal("orders-tok-1", RangeContinuation().GetProperty("orders").GetString());
+        Assert.Equal("idle", RangeContinuation().GetProperty("tables").GetString());
+        // Read 1 and 2 started from the beginning of the range (nothing checkpointed), the third was refused
+        // (lease held), the fourth (lease expired, new owner) resumed from the checkpoint.
         Assert.Equal(new[] { null, null, "orders-tok-1" }, startTokens);
     }
 
     [Fact]
     public async Task While_another_live_instance_holds_the_lease_reads_are_empty_and_touch_no_feed()
     {
-        await Feed().ReadAsync("events", 10, Ct).WaitAsync(Timeout, Ct);
-        startTokens.Clear();
         orderPages.Enqueue(Response(HttpStatusCode.OK, Page(Wrapper(DocumentKinds.Orders, Samples.Order(Guid.NewGuid()))), continuation: "t"));
+        var owner = await Feed().ReadAsync("events", 10, Ct).WaitAsync(Timeout, Ct);
+        startTokens.Clear();
+        orderPages.Enqueue(Response(HttpStatusCode.OK, Page(Wrapper(DocumentKinds.Orders, Samples.Order(Guid.NewGuid()))), continuation: "t2"));
 
         var other = Feed();
         var batch = await other.ReadAsync("events", 10, Ct).WaitAsync(Timeout, Ct);
-        await other.CheckpointAsync("events", CosmosChangeFeed.WriteContinuation(new Dictionary<string, string> { ["orders"] = "stolen" }), Ct).WaitAsync(Timeout, Ct);
+        var stolen = CosmosChangeFeed.ReadContinuation(owner.Continuation!).ToDictionary(p => p.Key, _ => "stolen");
+        await other.CheckpointAsync("events", CosmosChangeFeed.WriteContinuation(stolen), Ct).WaitAsync(Timeout, Ct);
 
+        Assert.Single(owner.Changes);
         Assert.Empty(batch.Changes);
         Assert.Null(batch.Continuation);
         Assert.Empty(startTokens);
-        Assert.DoesNotContain("stolen", leaseJson, StringComparison.Ordinal);
+        Assert.Equal(JsonValueKind.Undefined, RangeContinuation().ValueKind);
     }
 
     [Fact]
@@ -142,5 +142,21 @@ public sealed class CosmosChangeFeedTests : IDisposable
 
         await Assert.ThrowsAsync<ArgumentException>(() => feed.CheckpointAsync("events", "{\"elsewhere\":\"x\"}", Ct)).WaitAsync(Timeout, Ct);
         await Assert.ThrowsAsync<ArgumentException>(() => feed.CheckpointAsync("events", "42", Ct)).WaitAsync(Timeout, Ct);
+    }
+
+    [Fact]
+    public async Task A_consumer_with_the_older_single_lease_item_resumes_from_its_tokens_under_one_lease_over_every_range()
+    {
+        leases.Seed("consumer:events", """
+            {"id":"consumer:events","restaurantId":"consumer:events","kind":"lease","consumer":"events","owner":"old-instance",
+             "expiresAt":0,"continuations":{"orders":"legacy-orders","tables":"legacy-tables"}}
+            """);
+
+        var batch = await Feed().ReadAsync("events", 10, Ct).WaitAsync(Timeout, Ct);
+        await Feed().ReadAsync("events", 10, Ct).WaitAsync(Timeout, Ct);
+
+        Assert.Empty(batch.Changes);
+        Assert.Equal(new[] { "legacy-orders" }, startTokens);
+        Assert.Equal("legacy-tables", RangeContinuation(CosmosLeaseStore.WholeKey).GetProperty("tables").GetString());
     }
 }

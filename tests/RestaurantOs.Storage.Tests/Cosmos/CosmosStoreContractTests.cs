@@ -13,7 +13,14 @@ public sealed class CosmosStoreContractTests : StoreContractTests
 
     protected override bool FeedCoalescesUpdates => true;
 
-    protected override Task<StoreSet> CreateStoresAsync(IReadOnlyDictionary<string, string?> settings)
+    protected override Task<StoreSet> CreateStoresAsync(IReadOnlyDictionary<string, string?> settings) => StoreSet.OpenAsync(Settings(settings));
+
+    /// <summary>
+    /// The settings for the account named by the environment (skipping the test when there is none):
+    /// <c>COSMOS_CONNECTION_MODE</c> (Direct or Gateway; emulators usually need Gateway) and
+    /// <c>COSMOS_LIMIT_TO_ENDPOINT</c> (true for emulators) set the client options when present.
+    /// </summary>
+    internal static Dictionary<string, string?> Settings(IReadOnlyDictionary<string, string?> settings)
     {
         if (string.IsNullOrWhiteSpace(ConnectionString))
         {
@@ -27,6 +34,16 @@ public sealed class CosmosStoreContractTests : StoreContractTests
             ["Storage:Cosmos:Database"] = Environment.GetEnvironmentVariable("COSMOS_DATABASE") ?? "restaurantos-tests",
             ["Storage:Cosmos:CreateIfNotExists"] = "true",
         };
-        return StoreSet.OpenAsync(all);
+        if (Environment.GetEnvironmentVariable("COSMOS_CONNECTION_MODE") is { Length: > 0 } mode)
+        {
+            all["Storage:Cosmos:ConnectionMode"] = mode;
+        }
+
+        if (Environment.GetEnvironmentVariable("COSMOS_LIMIT_TO_ENDPOINT") is { Length: > 0 } limit)
+        {
+            all["Storage:Cosmos:LimitToEndpoint"] = limit;
+        }
+
+        return all;
     }
 }

@@ -70,7 +70,7 @@ public sealed class SqliteSpecificTests : IAsyncLifetime
         }
 
         Assert.Superset(
-            new HashSet<string> { "orders", "tables", "payments", "notifications", "change_log", "consumer_checkpoints", "history_counters", "history_events" },
+            new HashSet<string> { "orders", "tables", "payments", "notifications", "change_log", "change_feed_leases", "history_counters", "history_events" },
             tables.ToHashSet());
     }
 
