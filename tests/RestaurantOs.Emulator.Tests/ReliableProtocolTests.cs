@@ -346,7 +346,7 @@ public sealed class ReliableProtocolTests(ReliableEmulatorFixture emulator) : IC
         while (!condition())
         {
             Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting for {what}.");
-            await Task.Delay(20);
+            await Task.Delay(20, TestContext.Current.CancellationToken);
         }
     }
 }
