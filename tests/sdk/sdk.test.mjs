@@ -107,7 +107,31 @@ test("default options connect through /api/negotiate, app events arrive, client 
     const ack = await client.sendEvent("message", { type: "ping" }, "json");
     assert.equal(ack.isDuplicated, false);
     await seen.until(() => seen.envelopes.some((e) => e.type === "pong"), "the app's pong");
+
+    // Routing groups belong to the app: the negotiated token grants no group roles, so a join is refused.
+    await assert.rejects(client.joinGroup(`r.${restaurant.replaceAll("-", "")}.e.order:created`), (error) => {
+      assert.equal(error.errorDetail?.name, "Forbidden", String(error));
+      return true;
+    });
     assert.deepEqual(seen.disconnected, []);
+  } finally {
+    client.stop();
+  }
+});
+
+test("the seed URL with an app JWT works too (no negotiate)", async () => {
+  const restaurant = randomUUID();
+  const kitchen = await devToken(restaurant, "kitchen");
+  const manager = await devToken(restaurant, "manager");
+  const seedUrl = new URL(`?token=${encodeURIComponent(kitchen)}`, base.replace(/^http/, "ws"));
+  const client = new WebPubSubClient(seedUrl.toString());
+  const seen = record(client);
+  try {
+    await client.start();
+    await seen.until(() => seen.envelopes.some((e) => e.type === "connected"), "the app's connected reply");
+    const order = randomUUID();
+    await createOrder(manager, order);
+    await seen.until(() => seen.envelopes.some((e) => e.type === "order:created" && e.data.order.id === order), "order:created");
   } finally {
     client.stop();
   }
