@@ -104,8 +104,9 @@ internal sealed class ClientConnectionHandler
     private void WatchOverflow(ClientConnection connection, WebSocketTransport transport) =>
         transport.Overflowed += reason =>
         {
+            // No session.End() here: this runs inside the session's lock (an enqueue that overflowed). The socket is
+            // closing, so its receive loop ends the session (a close is never recoverable).
             connection.SetDisconnectReason(reason);
-            connection.Reliable?.End();
             _metrics.QueueOverflow(connection.Hub);
             EmulatorLog.SlowConsumer(_logger, connection.ConnectionId, connection.Hub, reason);
         };
