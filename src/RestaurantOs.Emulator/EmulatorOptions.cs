@@ -37,6 +37,21 @@ public sealed class EmulatorOptions
     /// <summary>Most bytes waiting to be written to one connection; more closes that connection (slow consumer).</summary>
     public long SendQueueMaxBytes { get; set; } = 16L * 1024 * 1024;
 
+    /// <summary>
+    /// Most messages a <c>json.reliable.webpubsub.azure.v1</c> connection may leave unacknowledged (Azure's limit:
+    /// 1000). One more ends the connection with 1008, unrecoverably.
+    /// </summary>
+    public int ReliableBufferMaxMessages { get; set; } = 1000;
+
+    /// <summary>Most bytes of unacknowledged messages per reliable connection (Azure's limit: 16 MB). More ends it with 1008.</summary>
+    public long ReliableBufferMaxBytes { get; set; } = 16L * 1024 * 1024;
+
+    /// <summary>
+    /// How long a reliable connection whose socket dropped waits for the client to recover it (Azure keeps it at
+    /// least 30 s; the SDK gives up after 30 s). When it passes, the app gets <c>disconnected</c>.
+    /// </summary>
+    public TimeSpan ReliableRecoveryWindow { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Timeout of one upstream (event handler) call.</summary>
     public TimeSpan UpstreamTimeout { get; set; } = TimeSpan.FromSeconds(30);
 

@@ -11,7 +11,7 @@ namespace RestaurantOs.Emulator.Tests;
 
 /// <summary>
 /// Conformance rows that need control of the upstream handler (CloudEvents headers, signature, abuse protection,
-/// connect semantics, user events, connection state) plus the reliable-protocol refusal. A handler on localhost
+/// connect semantics, user events, connection state) plus the protobuf-protocol refusal. A handler on localhost
 /// cannot be reached by Azure, so the Azure run of this class is skipped test by test.
 /// </summary>
 public abstract class UpstreamConformanceTests : IDisposable
@@ -350,9 +350,9 @@ public abstract class UpstreamConformanceTests : IDisposable
     }
 
     [Theory]
-    [InlineData(WebPubSubConstants.Subprotocols.JsonReliable)]
+    [InlineData("protobuf.webpubsub.azure.v1")]
     [InlineData("protobuf.reliable.webpubsub.azure.v1")]
-    public async Task Reliable_and_protobuf_subprotocols_are_refused_with_400_as_documented(string subprotocol)
+    public async Task Protobuf_subprotocols_are_refused_with_400_as_documented(string subprotocol)
     {
         var (status, socket) = await TestSocket.TryConnectAsync(Client.ClientUrl(Hub, Client.ClientToken(Hub, "reliable")), [subprotocol]);
         Assert.Null(socket);

@@ -10,7 +10,7 @@ internal enum ClientProtocol
 {
     /// <summary>Plain WebSocket (no subprotocol, or a custom one picked by the connect handler): raw frames.</summary>
     Plain,
-    /// <summary><c>json.webpubsub.azure.v1</c>: JSON envelopes.</summary>
+    /// <summary><c>json.webpubsub.azure.v1</c> or <c>json.reliable.webpubsub.azure.v1</c>: JSON envelopes (the reliable one also has a <see cref="ClientConnection.Reliable"/> session).</summary>
     Json,
 }
 
@@ -34,6 +34,8 @@ internal sealed class ClientConnection
     private Task _systemEventChain = Task.CompletedTask;
     private string? _connectionState;
     private string? _disconnectReason;
+    private WebSocketTransport _transport = null!;
+    private int _finished;
 
     public ClientConnection(string hub, string connectionId, string? userId, IEnumerable<string> roles)
     {
@@ -49,7 +51,18 @@ internal sealed class ClientConnection
 
     public string? UserId { get; }
 
-    public required WebSocketTransport Transport { get; init; }
+    /// <summary>
+    /// The socket currently carrying this connection. Fixed for plain and JSON clients; a reliable connection gets a
+    /// new one on each recovery (after a drop the last one stays here, closed, so writes to it are simply refused).
+    /// </summary>
+    public required WebSocketTransport Transport
+    {
+        get => Volatile.Read(ref _transport);
+        init => _transport = value;
+    }
+
+    /// <summary>Sequence ids, unacknowledged buffer and recovery of a <c>json.reliable.webpubsub.azure.v1</c> connection; null otherwise.</summary>
+    public ReliableSession? Reliable { get; init; }
 
     public required ClientProtocol Protocol { get; init; }
 
@@ -81,6 +94,15 @@ internal sealed class ClientConnection
     public string? DisconnectReason => Volatile.Read(ref _disconnectReason);
 
     public void SetDisconnectReason(string reason) => Interlocked.CompareExchange(ref _disconnectReason, reason, null);
+
+    /// <summary>A recovered connection forgets the drop's reason, so a later end reports its own.</summary>
+    internal void ClearDisconnectReason() => Volatile.Write(ref _disconnectReason, null);
+
+    /// <summary>Only <see cref="ReliableSession"/> swaps sockets, under its lock.</summary>
+    internal void ReplaceTransport(WebSocketTransport transport) => Volatile.Write(ref _transport, transport);
+
+    /// <summary>True exactly once: the caller removes the connection and reports <c>disconnected</c> upstream.</summary>
+    internal bool TryMarkFinished() => Interlocked.Exchange(ref _finished, 1) == 0;
 
     /// <summary>Records the ackId of a processed message; a later message with the same id is acked <c>Duplicate</c>.</summary>
     public bool TryRecordAck(ulong ackId) => _ackIds.TryAdd(ackId, 0);

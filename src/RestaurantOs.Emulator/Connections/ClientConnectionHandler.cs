@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net.WebSockets;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using RestaurantOs.Emulator.Hosting;
 using RestaurantOs.Emulator.Protocol;
 using RestaurantOs.Emulator.Transport;
@@ -20,10 +21,12 @@ internal sealed class ClientConnectionHandler
     private readonly MessageBroadcaster _broadcaster;
     private readonly EmulatorMetrics _metrics;
     private readonly TimeProvider _timeProvider;
+    private readonly TimeSpan _recoveryWindow;
     private readonly ILogger<ClientConnectionHandler> _logger;
 
-    public ClientConnectionHandler(ConnectionManager connections, UpstreamDispatcher upstream, MessageBroadcaster broadcaster, EmulatorMetrics metrics, TimeProvider timeProvider, ILogger<ClientConnectionHandler> logger)
+    public ClientConnectionHandler(ConnectionManager connections, UpstreamDispatcher upstream, MessageBroadcaster broadcaster, EmulatorMetrics metrics, TimeProvider timeProvider, IOptions<EmulatorOptions> options, ILogger<ClientConnectionHandler> logger)
     {
+        _recoveryWindow = options.Value.ReliableRecoveryWindow;
         _timeProvider = timeProvider;
         _connections = connections;
         _upstream = upstream;
@@ -32,51 +35,149 @@ internal sealed class ClientConnectionHandler
         _logger = logger;
     }
 
+    /// <summary>Runs a new connection: registers it, reports <c>connected</c>, and serves its first socket.</summary>
     public async Task RunAsync(ClientConnection connection, IEnumerable<string> initialGroups, int maxMessageBytes, CancellationToken cancellationToken)
     {
-        connection.Transport.Overflowed += reason =>
-        {
-            connection.SetDisconnectReason(reason);
-            _metrics.QueueOverflow(connection.Hub);
-            EmulatorLog.SlowConsumer(_logger, connection.ConnectionId, connection.Hub, reason);
-        };
+        var transport = connection.Transport;
+        WatchOverflow(connection, transport);
 
         // The connected frame is queued before the connection is visible to broadcasts, so it is always first; the
         // writer starts after registration, so nothing reaches the client before REST calls can find it.
-        if (connection.Protocol == ClientProtocol.Json)
+        if (connection.Reliable is { } session)
+        {
+            session.EndedWhileDetached = () => FinishDetached(connection);
+            session.TryAttach(connection, transport, JsonFrames.Connected(connection.ConnectionId, connection.UserId, session.ReconnectionToken), out _);
+        }
+        else if (connection.Protocol == ClientProtocol.Json)
         {
             _broadcaster.Send(connection, JsonFrames.Connected(connection.ConnectionId, connection.UserId));
         }
 
         _connections.Add(connection, initialGroups);
-        connection.Transport.Start();
+        transport.Start();
         _metrics.ConnectionOpened(connection.Hub);
         EmulatorLog.ConnectionOpened(_logger, connection.ConnectionId, connection.Hub, connection.UserId, connection.Subprotocol ?? "plain");
         connection.ChainSystemEvent(() => _upstream.SystemEventAsync(Target(connection), WebPubSubConstants.EventTypes.ConnectedEventName, null, CancellationToken.None));
+        await ServeAsync(connection, transport, maxMessageBytes, cancellationToken).ConfigureAwait(false);
+    }
 
+    /// <summary>
+    /// Serves a recovered reliable connection on a new socket: <c>connected</c> again (same id and token), then
+    /// every unacknowledged message in order, then live traffic. No upstream <c>connect</c>/<c>connected</c>: for
+    /// the app it is the same connection. Refused with 1008 if the session ended meanwhile.
+    /// </summary>
+    public async Task ResumeAsync(ClientConnection connection, WebSocketTransport transport, int maxMessageBytes, CancellationToken cancellationToken)
+    {
+        var session = connection.Reliable ?? throw new InvalidOperationException("Only reliable connections can be recovered.");
+        WatchOverflow(connection, transport);
+        if (!session.TryAttach(connection, transport, JsonFrames.Connected(connection.ConnectionId, connection.UserId, session.ReconnectionToken), out var previous))
+        {
+            await RefuseRecoveryAsync(transport, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        // A socket still attached is a drop the server had not noticed (no FIN yet): the client has moved on.
+        previous?.Abort();
+        connection.ClearDisconnectReason();
+        transport.Start();
+        EmulatorLog.ConnectionRecovered(_logger, connection.ConnectionId, connection.Hub, session.UnacknowledgedCount);
+        await ServeAsync(connection, transport, maxMessageBytes, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Accepted only to say no: 1008 tells the SDK to stop recovering and start a new connection.</summary>
+    internal async Task RefuseRecoveryAsync(WebSocketTransport transport, CancellationToken cancellationToken)
+    {
+        transport.BeginClose(CloseReasons.RecoveryRefusedCode, CloseReasons.RecoveryRefused);
+        transport.Start();
+        var chunk = ArrayPool<byte>.Shared.Rent(1024);
         try
         {
-            await ReceiveLoopAsync(connection, maxMessageBytes, cancellationToken).ConfigureAwait(false);
+            await DrainAsync(transport, chunk, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            connection.SetDisconnectReason("Connection closed.");
-            if (_connections.Remove(connection))
+            ArrayPool<byte>.Shared.Return(chunk);
+            await transport.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private void WatchOverflow(ClientConnection connection, WebSocketTransport transport) =>
+        transport.Overflowed += reason =>
+        {
+            // No session.End() here: this runs inside the session's lock (an enqueue that overflowed). The socket is
+            // closing, so its receive loop ends the session (a close is never recoverable).
+            connection.SetDisconnectReason(reason);
+            _metrics.QueueOverflow(connection.Hub);
+            EmulatorLog.SlowConsumer(_logger, connection.ConnectionId, connection.Hub, reason);
+        };
+
+    /// <summary>
+    /// Reads one socket until it ends. A plain or JSON connection ends with it. A reliable one whose socket dropped
+    /// (no close frame from either side) waits for a recovery instead: it stays registered, in its groups, and keeps
+    /// buffering, and the app hears <c>disconnected</c> only if the recovery window passes.
+    /// </summary>
+    private async Task ServeAsync(ClientConnection connection, WebSocketTransport transport, int maxMessageBytes, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ReceiveLoopAsync(connection, transport, maxMessageBytes, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            var finish = true;
+            if (connection.Reliable is { } session)
             {
-                _metrics.ConnectionClosed(connection.Hub);
+                // IsClosing: a close handshake was started by either side (client close, REST close, overflow,
+                // shutdown, protocol error). Anything else ended the socket without one: a drop.
+                var outcome = session.Detach(transport, recoverable: !transport.IsClosing);
+                finish = outcome == ReliableDetachResult.Ended;
+                if (outcome == ReliableDetachResult.Suspended)
+                {
+                    EmulatorLog.ConnectionSuspended(_logger, connection.ConnectionId, connection.Hub, connection.DisconnectReason ?? "", _recoveryWindow.TotalSeconds);
+                    connection.ClearDisconnectReason();
+                }
             }
 
-            EmulatorLog.ConnectionClosed(_logger, connection.ConnectionId, connection.Hub, connection.DisconnectReason ?? "");
-            var reason = connection.DisconnectReason;
-            connection.ChainSystemEvent(() => _upstream.SystemEventAsync(Target(connection), WebPubSubConstants.EventTypes.DisconnectedEventName, reason, CancellationToken.None));
-            await connection.Transport.DisposeAsync().ConfigureAwait(false);
+            if (finish)
+            {
+                connection.SetDisconnectReason("Connection closed.");
+                Finish(connection);
+            }
+
+            await transport.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>A reliable session ended with no socket: the recovery window passed, or the server closed it meanwhile.</summary>
+    private void FinishDetached(ClientConnection connection)
+    {
+        connection.SetDisconnectReason($"The connection dropped and was not recovered within {_recoveryWindow.TotalSeconds:0.###} s.");
+        Finish(connection);
+    }
+
+    /// <summary>Removes the connection and reports <c>disconnected</c> upstream, once.</summary>
+    private void Finish(ClientConnection connection)
+    {
+        if (!connection.TryMarkFinished())
+        {
+            return;
+        }
+
+        connection.Reliable?.Dispose();
+        if (_connections.Remove(connection))
+        {
+            _metrics.ConnectionClosed(connection.Hub);
+        }
+
+        var reason = connection.DisconnectReason;
+        EmulatorLog.ConnectionClosed(_logger, connection.ConnectionId, connection.Hub, reason ?? "");
+        connection.ChainSystemEvent(() => _upstream.SystemEventAsync(Target(connection), WebPubSubConstants.EventTypes.DisconnectedEventName, reason, CancellationToken.None));
     }
 
     internal static UpstreamTarget Target(ClientConnection connection) =>
         new(connection.Hub, connection.ConnectionId, connection.UserId, connection.Origin, connection.Subprotocol, connection.ConnectionState);
 
-    private async Task ReceiveLoopAsync(ClientConnection connection, int maxMessageBytes, CancellationToken cancellationToken)
+    private async Task ReceiveLoopAsync(ClientConnection connection, WebSocketTransport transport, int maxMessageBytes, CancellationToken cancellationToken)
     {
         try
         {
@@ -84,14 +185,14 @@ internal sealed class ClientConnectionHandler
             {
                 // Wait for the next frame with a zero-byte read, holding no buffer: an idle connection (most of a
                 // kitchen screen's life) then costs no receive memory. Buffers are rented per message.
-                var first = await connection.Transport.ReceiveAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+                var first = await transport.ReceiveAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
                 if (first.MessageType == WebSocketMessageType.Close)
                 {
-                    await CompleteClientCloseAsync(connection).ConfigureAwait(false);
+                    await CompleteClientCloseAsync(connection, transport).ConfigureAwait(false);
                     return;
                 }
 
-                if (!await ReceiveMessageAsync(connection, first, maxMessageBytes, cancellationToken).ConfigureAwait(false))
+                if (!await ReceiveMessageAsync(connection, transport, first, maxMessageBytes, cancellationToken).ConfigureAwait(false))
                 {
                     return;
                 }
@@ -110,7 +211,7 @@ internal sealed class ClientConnectionHandler
 
     /// <summary>Reads the rest of a message whose first (zero-byte) read returned <paramref name="first"/>, and handles it.</summary>
     /// <returns>False when the connection is done (closed by either side).</returns>
-    private async Task<bool> ReceiveMessageAsync(ClientConnection connection, ValueWebSocketReceiveResult first, int maxMessageBytes, CancellationToken cancellationToken)
+    private async Task<bool> ReceiveMessageAsync(ClientConnection connection, WebSocketTransport transport, ValueWebSocketReceiveResult first, int maxMessageBytes, CancellationToken cancellationToken)
     {
         var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
@@ -119,17 +220,17 @@ internal sealed class ClientConnectionHandler
             var result = first;
             while (!result.EndOfMessage)
             {
-                result = await connection.Transport.ReceiveAsync(chunk, cancellationToken).ConfigureAwait(false);
+                result = await transport.ReceiveAsync(chunk, cancellationToken).ConfigureAwait(false);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
-                    await CompleteClientCloseAsync(connection).ConfigureAwait(false);
+                    await CompleteClientCloseAsync(connection, transport).ConfigureAwait(false);
                     return false;
                 }
 
                 if (message.WrittenCount + result.Count > maxMessageBytes)
                 {
                     _broadcaster.Close(connection, CloseReasons.MessageTooBigCode, $"{CloseReasons.MessageTooBig}: over {maxMessageBytes} bytes");
-                    await DrainAsync(connection, chunk, cancellationToken).ConfigureAwait(false);
+                    await DrainAsync(transport, chunk, cancellationToken).ConfigureAwait(false);
                     return false;
                 }
 
@@ -147,9 +248,9 @@ internal sealed class ClientConnectionHandler
                 await HandlePlainAsync(connection, result.MessageType, message.WrittenMemory.ToArray(), cancellationToken).ConfigureAwait(false);
             }
 
-            if (connection.Transport.IsClosing)
+            if (transport.IsClosing)
             {
-                await DrainAsync(connection, chunk, cancellationToken).ConfigureAwait(false);
+                await DrainAsync(transport, chunk, cancellationToken).ConfigureAwait(false);
                 return false;
             }
 
@@ -161,39 +262,39 @@ internal sealed class ClientConnectionHandler
         }
     }
 
-    private static async Task CompleteClientCloseAsync(ClientConnection connection)
+    private static async Task CompleteClientCloseAsync(ClientConnection connection, WebSocketTransport transport)
     {
-        var status = connection.Transport.Socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure;
-        var description = connection.Transport.Socket.CloseStatusDescription;
+        var status = transport.Socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure;
+        var description = transport.Socket.CloseStatusDescription;
         connection.SetDisconnectReason(string.IsNullOrEmpty(description)
             ? $"The client closed the connection ({(int)status})."
             : $"The client closed the connection ({(int)status} {description}).");
 
         // Echo the client's close (status and description) to complete the handshake.
-        connection.Transport.BeginClose(status, description);
-        await connection.Transport.CloseSent.ConfigureAwait(false);
+        transport.BeginClose(status, description);
+        await transport.CloseSent.ConfigureAwait(false);
     }
 
     /// <summary>
     /// After the server started closing, keep reading (and discarding) until the client's close frame arrives or
     /// the writer gives up, so unread client bytes do not turn our close into a reset that loses the close frame.
     /// </summary>
-    private async Task DrainAsync(ClientConnection connection, byte[] chunk, CancellationToken cancellationToken)
+    private async Task DrainAsync(WebSocketTransport transport, byte[] chunk, CancellationToken cancellationToken)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5), _timeProvider);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
         {
-            while (connection.Transport.Socket.State is WebSocketState.Open or WebSocketState.CloseSent)
+            while (transport.Socket.State is WebSocketState.Open or WebSocketState.CloseSent)
             {
-                var result = await connection.Transport.ReceiveAsync(chunk, stop.Token).ConfigureAwait(false);
+                var result = await transport.ReceiveAsync(chunk, stop.Token).ConfigureAwait(false);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     break;
                 }
             }
 
-            await connection.Transport.CloseSent.WaitAsync(stop.Token).ConfigureAwait(false);
+            await transport.CloseSent.WaitAsync(stop.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
         {
@@ -225,7 +326,7 @@ internal sealed class ClientConnectionHandler
                 _broadcaster.Close(connection, CloseReasons.UserEventFailedCode, outcome.Reason);
                 break;
             case UserEventStatus.Succeeded when outcome.Data is not null:
-                _broadcaster.Send(connection, new ServerMessage(outcome.DataType, outcome.Data).FrameFor(ClientProtocol.Plain));
+                _broadcaster.Send(connection, new ServerMessage(outcome.DataType, outcome.Data));
                 break;
             case UserEventStatus.Succeeded:
                 break;
@@ -259,6 +360,10 @@ internal sealed class ClientConnectionHandler
         {
             case JsonClientMessageKind.Ping:
                 _broadcaster.Send(connection, JsonFrames.Pong);
+                return;
+            case JsonClientMessageKind.SequenceAck:
+                // Meaningful only on json.reliable.webpubsub.azure.v1; on json.webpubsub.azure.v1 it is an unknown type.
+                connection.Reliable?.Acknowledge(message.SequenceId!.Value);
                 return;
             case JsonClientMessageKind.Unknown:
                 return;
@@ -324,7 +429,7 @@ internal sealed class ClientConnectionHandler
                         Succeeded(connection, message.AckId);
                         if (outcome.Data is not null)
                         {
-                            _broadcaster.Send(connection, new ServerMessage(outcome.DataType, outcome.Data).FrameFor(ClientProtocol.Json));
+                            _broadcaster.Send(connection, new ServerMessage(outcome.DataType, outcome.Data));
                         }
                     }
                     else

@@ -32,14 +32,47 @@ internal sealed class MessageBroadcaster
                 continue;
             }
 
-            // FrameFor builds each protocol's frame once and reuses it for every later recipient.
-            if (target.Transport.TryEnqueue(message.FrameFor(target.Protocol)) == EnqueueResult.Enqueued)
+            if (Deliver(target, message))
             {
                 queued++;
             }
         }
 
         _metrics.MessagesOut(hub, queued);
+        return queued;
+    }
+
+    /// <summary>Sends a data message to one connection (no metrics; callers count). True if it was queued or buffered.</summary>
+    private bool Deliver(ClientConnection target, ServerMessage message)
+    {
+        if (target.Reliable is not { } session)
+        {
+            // FrameFor builds each protocol's frame once and reuses it for every later recipient.
+            return target.Transport.TryEnqueue(message.FrameFor(target.Protocol)) == EnqueueResult.Enqueued;
+        }
+
+        switch (session.Send(message))
+        {
+            case ReliableSendResult.Sent:
+            case ReliableSendResult.Buffered:
+                return true;
+            case ReliableSendResult.Overflow:
+                _metrics.QueueOverflow(target.Hub);
+                EmulatorLog.SlowConsumer(_logger, target.ConnectionId, target.Hub, CloseReasons.ReliableBufferFull);
+                // Like a full send queue: a client that stopped reading may never take the queued frames, so they are
+                // dropped and the close frame goes out at once.
+                Close(target, CloseReasons.ReliableBufferFullCode, CloseReasons.ReliableBufferFull, dropPending: true);
+                return false;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>Sends a data message (numbered and buffered for reliable connections) to one connection.</summary>
+    public bool Send(ClientConnection target, ServerMessage message)
+    {
+        var queued = Deliver(target, message);
+        _metrics.MessagesOut(target.Hub, queued ? 1 : 0);
         return queued;
     }
 
@@ -65,11 +98,20 @@ internal sealed class MessageBroadcaster
         Close(connection, code, reason ?? "");
     }
 
-    public void Close(ClientConnection connection, WebSocketCloseStatus status, string reason)
+    public void Close(ClientConnection connection, WebSocketCloseStatus status, string reason, bool dropPending = false)
     {
         connection.SetDisconnectReason(string.IsNullOrEmpty(reason) ? status.ToString() : reason);
+
+        // A server close is final for a reliable connection too: no recovery after it. While it waits for a recovery
+        // it has no socket, so ending the session finishes it at once (removed, disconnected upstream).
+        if (connection.Reliable is { } session && session.End())
+        {
+            EmulatorLog.ConnectionClosed(_logger, connection.ConnectionId, connection.Hub, reason);
+            return;
+        }
+
         OutboundFrame? final = connection.Protocol == ClientProtocol.Json ? JsonFrames.Disconnected(reason) : null;
-        if (connection.Transport.BeginClose(status, reason, final))
+        if (connection.Transport.BeginClose(status, reason, final, dropPending))
         {
             EmulatorLog.ConnectionClosed(_logger, connection.ConnectionId, connection.Hub, reason);
         }

@@ -23,17 +23,26 @@ internal sealed class ClientWebSocketEndpoint
 {
     /// <summary>Web PubSub subprotocols this emulator does not implement; offering only these is refused with 400.</summary>
     internal static readonly string[] UnsupportedServiceSubprotocols =
-        [WebPubSubConstants.Subprotocols.JsonReliable, "protobuf.webpubsub.azure.v1", "protobuf.reliable.webpubsub.azure.v1"];
+        ["protobuf.webpubsub.azure.v1", "protobuf.reliable.webpubsub.azure.v1"];
+
+    /// <summary>The Web PubSub subprotocols this emulator speaks; without a choice by the connect handler the client's first one wins.</summary>
+    internal static readonly string[] SupportedServiceSubprotocols =
+        [WebPubSubConstants.Subprotocols.Json, WebPubSubConstants.Subprotocols.JsonReliable];
+
+    private const string RecoveryConnectionIdQuery = "awps_connection_id";
+    private const string RecoveryTokenQuery = "awps_reconnection_token";
 
     private readonly EmulatorOptions _options;
     private readonly UpstreamDispatcher _upstream;
     private readonly ClientConnectionHandler _handler;
+    private readonly ConnectionManager _connections;
     private readonly TimeProvider _timeProvider;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger<ClientWebSocketEndpoint> _logger;
 
-    public ClientWebSocketEndpoint(IOptions<EmulatorOptions> options, UpstreamDispatcher upstream, ClientConnectionHandler handler, TimeProvider timeProvider, ILoggerFactory loggerFactory)
+    public ClientWebSocketEndpoint(IOptions<EmulatorOptions> options, UpstreamDispatcher upstream, ClientConnectionHandler handler, ConnectionManager connections, TimeProvider timeProvider, ILoggerFactory loggerFactory)
     {
+        _connections = connections;
         _options = options.Value;
         _upstream = upstream;
         _handler = handler;
@@ -58,6 +67,12 @@ internal sealed class ClientWebSocketEndpoint
         }
 
         var normalizedHub = HubNames.Normalize(hub);
+        if (IsRecovery(context))
+        {
+            await RecoverAsync(context, normalizedHub, seed: false).ConfigureAwait(false);
+            return;
+        }
+
         var token = ReadToken(context, allowTokenQuery: false);
         AccessTokenPrincipal? principal = null;
         if (token is not null)
@@ -75,11 +90,11 @@ internal sealed class ClientWebSocketEndpoint
         }
 
         var offered = context.WebSockets.WebSocketRequestedProtocols;
-        if (!offered.Contains(WebPubSubConstants.Subprotocols.Json, StringComparer.Ordinal)
+        if (!offered.Any(p => SupportedServiceSubprotocols.Contains(p, StringComparer.Ordinal))
             && offered.FirstOrDefault(p => UnsupportedServiceSubprotocols.Contains(p, StringComparer.Ordinal)) is { } unsupported)
         {
             await RestErrors.WriteAsync(context, StatusCodes.Status400BadRequest, "Error.Subprotocol.NotSupported",
-                $"Subprotocol '{unsupported}' is not supported by this emulator; use json.webpubsub.azure.v1 or a plain WebSocket.", "subprotocol").ConfigureAwait(false);
+                $"Subprotocol '{unsupported}' is not supported by this emulator; use json.reliable.webpubsub.azure.v1, json.webpubsub.azure.v1 or a plain WebSocket.", "subprotocol").ConfigureAwait(false);
             return;
         }
 
@@ -96,6 +111,11 @@ internal sealed class ClientWebSocketEndpoint
         }
 
         var normalizedHub = HubNames.Normalize(hub);
+        if (IsRecovery(context))
+        {
+            await RecoverAsync(context, normalizedHub, seed: true).ConfigureAwait(false);
+            return;
+        }
 
         // Claims are forwarded only when the token is a genuine Web PubSub client token for this hub, as Azure
         // (with anonymous connect) would; an app JWT reaches the handler verbatim in query/headers for it to verify.
@@ -158,10 +178,13 @@ internal sealed class ClientWebSocketEndpoint
         }
         else
         {
-            subprotocol = seed is null && offered.Contains(WebPubSubConstants.Subprotocols.Json, StringComparer.Ordinal) ? WebPubSubConstants.Subprotocols.Json : null;
+            // The client's first Web PubSub JSON subprotocol, on both endpoints: a seed client offers none and stays
+            // plain; a client that asks for the envelopes (Microsoft's SDK on the seed URL) gets them.
+            subprotocol = offered.FirstOrDefault(p => SupportedServiceSubprotocols.Contains(p, StringComparer.Ordinal));
         }
 
-        var protocol = subprotocol == WebPubSubConstants.Subprotocols.Json ? ClientProtocol.Json : ClientProtocol.Plain;
+        var reliable = subprotocol == WebPubSubConstants.Subprotocols.JsonReliable;
+        var protocol = reliable || subprotocol == WebPubSubConstants.Subprotocols.Json ? ClientProtocol.Json : ClientProtocol.Plain;
         string? plainGroup = null;
         var plainNoEcho = false;
         if (seed is null && protocol == ClientProtocol.Plain
@@ -183,10 +206,11 @@ internal sealed class ClientWebSocketEndpoint
             KeepAliveTimeout = _options.KeepAliveTimeout > TimeSpan.Zero ? _options.KeepAliveTimeout : Timeout.InfiniteTimeSpan,
         }).ConfigureAwait(false);
 
-        var transport = new WebSocketTransport(socket, connectionId, _options.SendQueueMaxMessages, _options.SendQueueMaxBytes, _timeProvider, _loggerFactory.CreateLogger<WebSocketTransport>());
+        var transport = NewTransport(socket, connectionId, reliable);
         var connection = new ClientConnection(hub, connectionId, userId, roles)
         {
             Transport = transport,
+            Reliable = reliable ? new ReliableSession(_options.ReliableBufferMaxMessages, _options.ReliableBufferMaxBytes, _options.ReliableRecoveryWindow, _timeProvider) : null,
             Protocol = protocol,
             Subprotocol = subprotocol,
             Endpoint = seed is null ? EndpointKind.Azure : EndpointKind.SeedCompatible,
@@ -202,6 +226,67 @@ internal sealed class ClientWebSocketEndpoint
 
         var maxBytes = seed?.MaxInboundMessageBytes ?? _options.MaxClientMessageBytes;
         await _handler.RunAsync(connection, groups.Where(HubNames.IsValidGroup).Distinct(StringComparer.Ordinal).ToArray(), maxBytes, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private WebSocketTransport NewTransport(WebSocket socket, string connectionId, bool reliable)
+    {
+        // A reliable socket's queue must hold a whole replay (the buffer's limit) plus the control frames around it;
+        // the buffer, not the queue, is what bounds a reliable connection.
+        var maxMessages = reliable ? Math.Max(_options.SendQueueMaxMessages, _options.ReliableBufferMaxMessages + 64) : _options.SendQueueMaxMessages;
+        var maxBytes = reliable ? Math.Max(_options.SendQueueMaxBytes, _options.ReliableBufferMaxBytes + (64 * 1024)) : _options.SendQueueMaxBytes;
+        return new WebSocketTransport(socket, connectionId, maxMessages, maxBytes, _timeProvider, _loggerFactory.CreateLogger<WebSocketTransport>());
+    }
+
+    private static bool IsRecovery(HttpContext context) =>
+        !string.IsNullOrEmpty(context.Request.Query[RecoveryConnectionIdQuery]);
+
+    /// <summary>
+    /// <c>?awps_connection_id=&amp;awps_reconnection_token=</c>: a reliable client comes back after a drop. The token
+    /// is the credential (the access token in the same URL may have expired since), checked against the connection
+    /// it names on this hub and endpoint. A refusal is accepted and closed with 1008, the code that tells a client
+    /// to stop recovering and start a new connection; an HTTP error would make it retry until its window ends.
+    /// </summary>
+    private async Task RecoverAsync(HttpContext context, string hub, bool seed)
+    {
+        var connectionId = context.Request.Query[RecoveryConnectionIdQuery].ToString();
+        var offered = context.WebSockets.WebSocketRequestedProtocols;
+        string? refusal = null;
+        if (!_connections.TryGet(hub, connectionId, out var connection) || connection.Reliable is not { } session || session.IsEnded)
+        {
+            refusal = "no recoverable connection with this id";
+        }
+        else if (seed != (connection.Endpoint == EndpointKind.SeedCompatible))
+        {
+            refusal = "the connection was opened on another endpoint";
+        }
+        else if (!session.TokenMatches(context.Request.Query[RecoveryTokenQuery]))
+        {
+            refusal = "wrong reconnection token";
+        }
+        else if (!offered.Contains(connection.Subprotocol, StringComparer.Ordinal))
+        {
+            refusal = $"the recovery must offer subprotocol '{connection.Subprotocol}'";
+        }
+
+        var accept = new WebSocketAcceptContext
+        {
+            // A client that offered subprotocols fails a handshake that picks none, and would then retry instead of
+            // reading the 1008: echo one it offered.
+            SubProtocol = refusal is null ? connection!.Subprotocol : offered.FirstOrDefault(p => SupportedServiceSubprotocols.Contains(p, StringComparer.Ordinal)) ?? offered.FirstOrDefault(),
+            KeepAliveInterval = _options.KeepAliveInterval,
+            KeepAliveTimeout = _options.KeepAliveTimeout > TimeSpan.Zero ? _options.KeepAliveTimeout : Timeout.InfiniteTimeSpan,
+        };
+        var socket = await context.WebSockets.AcceptWebSocketAsync(accept).ConfigureAwait(false);
+        var transport = NewTransport(socket, connectionId, reliable: true);
+        if (refusal is not null)
+        {
+            EmulatorLog.RecoveryRefused(_logger, connectionId, hub, refusal);
+            await _handler.RefuseRecoveryAsync(transport, context.RequestAborted).ConfigureAwait(false);
+            return;
+        }
+
+        var maxBytes = connection!.SeedOptions?.MaxInboundMessageBytes ?? _options.MaxClientMessageBytes;
+        await _handler.ResumeAsync(connection, transport, maxBytes, context.RequestAborted).ConfigureAwait(false);
     }
 
     /// <summary>Seed behaviour: accept, then close with 1008 (401/403/400) or 1011 (other statuses) and the handler's reason.</summary>

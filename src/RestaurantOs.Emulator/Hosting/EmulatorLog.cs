@@ -17,6 +17,15 @@ internal static partial class EmulatorLog
     [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Connection {ConnectionId} on hub {Hub} closed as a slow consumer: {Reason}")]
     public static partial void SlowConsumer(ILogger logger, string connectionId, string hub, string reason);
 
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Debug, Message = "Reliable connection {ConnectionId} on hub {Hub} dropped ({Reason}); recoverable for {WindowSeconds} s")]
+    public static partial void ConnectionSuspended(ILogger logger, string connectionId, string hub, string reason, double windowSeconds);
+
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Debug, Message = "Reliable connection {ConnectionId} on hub {Hub} recovered; resending {Unacknowledged} unacknowledged messages")]
+    public static partial void ConnectionRecovered(ILogger logger, string connectionId, string hub, int unacknowledged);
+
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Information, Message = "Recovery of connection {ConnectionId} on hub {Hub} refused: {Reason}")]
+    public static partial void RecoveryRefused(ILogger logger, string connectionId, string hub, string reason);
+
     [LoggerMessage(EventId = 2010, Level = LogLevel.Debug, Message = "Upstream {EventName} for {ConnectionId} on hub {Hub} answered {StatusCode}")]
     public static partial void UpstreamCalled(ILogger logger, string eventName, string connectionId, string hub, int statusCode);
 

@@ -31,6 +31,16 @@ internal sealed class EmulatorOptionsValidator : IValidateOptions<EmulatorOption
             errors.Add($"WebPubSub:SendQueueMaxMessages and WebPubSub:SendQueueMaxBytes must be positive {Where}.");
         }
 
+        if (options.ReliableBufferMaxMessages < 1 || options.ReliableBufferMaxBytes < 1)
+        {
+            errors.Add($"WebPubSub:ReliableBufferMaxMessages and WebPubSub:ReliableBufferMaxBytes must be positive (defaults 1000 and 16777216) {Where}.");
+        }
+
+        if (options.ReliableRecoveryWindow <= TimeSpan.Zero)
+        {
+            errors.Add($"WebPubSub:ReliableRecoveryWindow must be positive (default 00:00:30) {Where}.");
+        }
+
         if (options.KeepAliveInterval < TimeSpan.Zero || options.KeepAliveTimeout < TimeSpan.Zero)
         {
             errors.Add($"WebPubSub:KeepAliveInterval and WebPubSub:KeepAliveTimeout must not be negative (0 disables) {Where}.");

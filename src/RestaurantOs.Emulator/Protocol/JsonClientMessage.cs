@@ -10,6 +10,8 @@ internal enum JsonClientMessageKind
     SendToGroup,
     Event,
     Ping,
+    /// <summary><c>json.reliable.webpubsub.azure.v1</c>: the client has every message up to <see cref="JsonClientMessage.SequenceId"/>.</summary>
+    SequenceAck,
     /// <summary>A well-formed frame of a type this emulator does not act on (ignored for forward compatibility).</summary>
     Unknown,
     /// <summary>A JSON object with a known type but wrong fields; answered with an ack <c>BadRequest</c> when it has an ackId.</summary>
@@ -25,7 +27,8 @@ internal sealed record JsonClientMessage(
     DataType DataType = DataType.Json,
     byte[]? Data = null,
     bool NoEcho = false,
-    string? Error = null)
+    string? Error = null,
+    ulong? SequenceId = null)
 {
     /// <summary>Decodes a text frame. Returns null when the frame is not a JSON object (the connection is then closed).</summary>
     public static JsonClientMessage? Parse(ReadOnlySpan<byte> utf8)
@@ -100,6 +103,11 @@ internal sealed record JsonClientMessage(
 
                 case "ping":
                     return new JsonClientMessage(JsonClientMessageKind.Ping);
+                case "sequenceAck":
+                    // No ackId is ever answered for a sequenceAck, so a bad one has no reply: it is ignored.
+                    return root.TryGetProperty("sequenceId", out var sequence) && sequence.ValueKind == JsonValueKind.Number && sequence.TryGetUInt64(out var sequenceId)
+                        ? new JsonClientMessage(JsonClientMessageKind.SequenceAck, SequenceId: sequenceId)
+                        : new JsonClientMessage(JsonClientMessageKind.Unknown);
                 default:
                     return new JsonClientMessage(JsonClientMessageKind.Unknown, ackId);
             }

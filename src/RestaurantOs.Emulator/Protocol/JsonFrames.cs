@@ -10,7 +10,8 @@ internal static class JsonFrames
 {
     public static readonly OutboundFrame Pong = Text("{\"type\":\"pong\"}"u8.ToArray());
 
-    public static OutboundFrame Connected(string connectionId, string? userId) => Write(writer =>
+    /// <summary>The first frame of a JSON connection; reliable connections also get the token that recovers them.</summary>
+    public static OutboundFrame Connected(string connectionId, string? userId, string? reconnectionToken = null) => Write(writer =>
     {
         writer.WriteString("type", "system");
         writer.WriteString("event", "connected");
@@ -24,6 +25,10 @@ internal static class JsonFrames
         }
 
         writer.WriteString("connectionId", connectionId);
+        if (reconnectionToken is not null)
+        {
+            writer.WriteString("reconnectionToken", reconnectionToken);
+        }
     });
 
     public static OutboundFrame Disconnected(string reason) => Write(writer =>

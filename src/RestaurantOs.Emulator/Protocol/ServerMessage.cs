@@ -30,6 +30,25 @@ internal sealed class ServerMessage
 
     public string? FromUserId { get; }
 
+    /// <summary>
+    /// The JSON frame with <c>"sequenceId":n</c> as its first property, for a reliable connection. The shared JSON frame
+    /// is built once; each recipient gets a copy with its own number spliced in after the opening brace.
+    /// </summary>
+    public OutboundFrame SequencedJsonFrame(ulong sequenceId)
+    {
+        var json = FrameFor(ClientProtocol.Json).Payload.Span;
+        Span<byte> prefix = stackalloc byte[40];
+        "{\"sequenceId\":"u8.CopyTo(prefix);
+        var length = 14;
+        System.Buffers.Text.Utf8Formatter.TryFormat(sequenceId, prefix[length..], out var digits);
+        length += digits;
+        prefix[length++] = (byte)',';
+        var bytes = new byte[length + json.Length - 1];
+        prefix[..length].CopyTo(bytes);
+        json[1..].CopyTo(bytes.AsSpan(length));
+        return new OutboundFrame(bytes, WebSocketMessageType.Text);
+    }
+
     public OutboundFrame FrameFor(ClientProtocol protocol) => protocol switch
     {
         ClientProtocol.Plain => new OutboundFrame(Data, DataType == DataType.Binary ? WebSocketMessageType.Binary : WebSocketMessageType.Text),

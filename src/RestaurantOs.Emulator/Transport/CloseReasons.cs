@@ -11,6 +11,12 @@ internal static class CloseReasons
     /// <summary>1008: the connection fell too far behind. Reconnect (and resync).</summary>
     public const string SendQueueFull = "Send queue full (slow consumer)";
 
+    /// <summary>1008: a reliable connection's unacknowledged messages passed the buffer limit. Start a new connection (and resync).</summary>
+    public const string ReliableBufferFull = "The reliable message buffer is full.";
+
+    /// <summary>1008: a recovery that names an unknown or ended connection, or a wrong reconnection token. Start a new connection.</summary>
+    public const string RecoveryRefused = "The connection could not be recovered.";
+
     /// <summary>1009: a client message over the limit. Reconnect, but do not resend that message.</summary>
     public const string MessageTooBig = "Message too big";
 
@@ -27,6 +33,8 @@ internal static class CloseReasons
     public const string ClosedByServer = "Closed by the server.";
 
     public const WebSocketCloseStatus SendQueueFullCode = WebSocketCloseStatus.PolicyViolation;
+    public const WebSocketCloseStatus ReliableBufferFullCode = WebSocketCloseStatus.PolicyViolation;
+    public const WebSocketCloseStatus RecoveryRefusedCode = WebSocketCloseStatus.PolicyViolation;
     public const WebSocketCloseStatus MessageTooBigCode = WebSocketCloseStatus.MessageTooBig;
     public const WebSocketCloseStatus ShuttingDownCode = WebSocketCloseStatus.EndpointUnavailable;
     public const WebSocketCloseStatus NotAJsonObjectCode = WebSocketCloseStatus.InvalidPayloadData;
