@@ -72,7 +72,7 @@ public sealed class BadInputTests(DevHostFixture host) : IClassFixture<DevHostFi
             }
         }
 
-        Assert.True(failures.Count == 0, $"{failures.Count} of {cases} bad requests were not refused properly:\n" + string.Join("\n", failures.Take(60)));
+        Assert.True(failures.Count == 0, $"{failures.Count} problems in the answers to {cases} bad requests:\n" + string.Join("\n", failures.Take(60)));
         Assert.True(cases > 300, $"only {cases} cases ran");
 
         // Nothing stored: the order is as created, no other order, no table, no payment, and the only events in the
