@@ -78,15 +78,28 @@ public sealed class OrderFunctionsTests : IAsyncLifetime
     [Theory]
     [InlineData("{not json")]
     [InlineData("[1,2,3]")]
-    [InlineData("""{"items":[{"name":"Burger","quantity":"two","price":5}]}""")]
-    [InlineData("""{"items":[{"name":"Burger","quantity":1,"price":5}],"unknown_field":1}""")]
-    [InlineData("""{"items":[{"name":"Burger","quantity":1,"price":5}],"type":"spaceship"}""")]
     public async Task Malformed_json_gets_400_INVALID_JSON_and_nothing_is_stored(string json)
     {
         var (status, problem) = await CreateAsync(json);
 
         Assert.Equal(400, status);
         Assert.Equal("INVALID_JSON", problem.GetProperty("code").GetString());
+        Assert.Equal(0, await ActiveCountAsync());
+    }
+
+    [Theory]
+    [InlineData("""{"items":[{"name":"Burger","quantity":"two","price":5}]}""", "items[0].quantity")]
+    [InlineData("""{"items":[{"name":"Burger","quantity":1,"price":5}],"unknown_field":1}""", "unknown_field")]
+    [InlineData("""{"items":[{"name":"Burger","quantity":1,"price":5}],"type":"spaceship"}""", "type")]
+    [InlineData("""{"items":[{"name":"Burger","quantity":1,"price":5}],"type":3}""", "type")]
+    public async Task A_field_of_the_wrong_type_gets_400_naming_it_and_nothing_is_stored(string json, string field)
+    {
+        var (status, problem) = await CreateAsync(json);
+
+        Assert.Equal(400, status);
+        Assert.Equal("VALIDATION_FAILED", problem.GetProperty("code").GetString());
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), $"errors should name '{field}': {problem}");
+        Assert.DoesNotContain("System.", problem.ToString(), StringComparison.Ordinal);
         Assert.Equal(0, await ActiveCountAsync());
     }
 

@@ -71,6 +71,9 @@ internal sealed class ClientConnection
 
     public required EndpointKind Endpoint { get; init; }
 
+    /// <summary>Seed endpoints: which received messages were text frames (the socket sees them as binary).</summary>
+    public TextFrameMarkingStream? TextFrames { get; init; }
+
     public SeedCompatibleEndpointOptions? SeedOptions { get; init; }
 
     /// <summary>The <c>WebHook-Request-Origin</c> used for this connection's upstream calls.</summary>

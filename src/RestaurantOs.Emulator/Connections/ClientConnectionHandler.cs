@@ -239,13 +239,28 @@ internal sealed class ClientConnectionHandler
             }
 
             _metrics.MessageIn(connection.Hub);
+            var type = result.MessageType;
+            var invalidText = false;
+            if (connection.TextFrames is { } marks)
+            {
+                // The socket saw this message as binary; restore its type and do the UTF-8 check it skipped.
+                type = marks.NextMessageWasText() ? WebSocketMessageType.Text : WebSocketMessageType.Binary;
+                invalidText = type == WebSocketMessageType.Text && !System.Text.Unicode.Utf8.IsValid(message.WrittenSpan);
+            }
+
             if (connection.Protocol == ClientProtocol.Json)
             {
-                await HandleJsonAsync(connection, result.MessageType, message.WrittenMemory, cancellationToken).ConfigureAwait(false);
+                await HandleJsonAsync(connection, type, message.WrittenMemory, cancellationToken).ConfigureAwait(false);
             }
             else
             {
-                await HandlePlainAsync(connection, result.MessageType, message.WrittenMemory.ToArray(), cancellationToken).ConfigureAwait(false);
+                await HandlePlainAsync(connection, type, message.WrittenMemory.ToArray(), cancellationToken).ConfigureAwait(false);
+            }
+
+            if (invalidText)
+            {
+                // The app has answered (INVALID_MESSAGE); RFC 6455 §8.1 then requires failing the connection with 1007.
+                _broadcaster.Close(connection, CloseReasons.InvalidUtf8Code, CloseReasons.InvalidUtf8);
             }
 
             if (transport.IsClosing)

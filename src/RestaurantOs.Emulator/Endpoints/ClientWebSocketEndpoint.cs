@@ -199,12 +199,16 @@ internal sealed class ClientWebSocketEndpoint
             }
         }
 
-        var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        var accept = new WebSocketAcceptContext
         {
             SubProtocol = subprotocol,
             KeepAliveInterval = _options.KeepAliveInterval,
             KeepAliveTimeout = _options.KeepAliveTimeout > TimeSpan.Zero ? _options.KeepAliveTimeout : Timeout.InfiniteTimeSpan,
-        }).ConfigureAwait(false);
+        };
+
+        // Seed endpoints check text frames for UTF-8 themselves, so a bad frame gets an error before 1007.
+        var marked = seed is null ? null : await TextFrameMarkingStream.AcceptAsync(context, accept).ConfigureAwait(false);
+        var socket = marked?.Socket ?? await context.WebSockets.AcceptWebSocketAsync(accept).ConfigureAwait(false);
 
         var transport = NewTransport(socket, connectionId, reliable);
         var connection = new ClientConnection(hub, connectionId, userId, roles)
@@ -218,6 +222,7 @@ internal sealed class ClientWebSocketEndpoint
             Origin = origin,
             PlainSendToGroup = plainGroup,
             PlainNoEcho = plainNoEcho,
+            TextFrames = marked?.Marks,
         };
         if (outcome.HasState)
         {

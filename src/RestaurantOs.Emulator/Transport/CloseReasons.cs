@@ -26,6 +26,9 @@ internal static class CloseReasons
     /// <summary>1007: a <c>json.webpubsub.azure.v1</c> frame that is not a JSON object. A client bug; reconnecting repeats it.</summary>
     public const string NotAJsonObject = "The frame is not a JSON object.";
 
+    /// <summary>1007: a text frame that is not UTF-8 on a seed endpoint (after the app's <c>INVALID_MESSAGE</c>). A client bug.</summary>
+    public const string InvalidUtf8 = "The text frame is not valid UTF-8.";
+
     /// <summary>1003: a binary frame on <c>json.webpubsub.azure.v1</c>. A client bug.</summary>
     public const string TextFramesOnly = "json.webpubsub.azure.v1 accepts only text frames.";
 
@@ -38,6 +41,7 @@ internal static class CloseReasons
     public const WebSocketCloseStatus MessageTooBigCode = WebSocketCloseStatus.MessageTooBig;
     public const WebSocketCloseStatus ShuttingDownCode = WebSocketCloseStatus.EndpointUnavailable;
     public const WebSocketCloseStatus NotAJsonObjectCode = WebSocketCloseStatus.InvalidPayloadData;
+    public const WebSocketCloseStatus InvalidUtf8Code = WebSocketCloseStatus.InvalidPayloadData;
     public const WebSocketCloseStatus TextFramesOnlyCode = WebSocketCloseStatus.InvalidMessageType;
 
     /// <summary>1011: a plain client's user event failed or had no handler (the reason is the handler's error).</summary>

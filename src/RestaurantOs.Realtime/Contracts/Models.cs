@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace RestaurantOs.Realtime.Contracts;
 
-[JsonConverter(typeof(JsonStringEnumConverter<OrderStatus>))]
+[JsonConverter(typeof(WireEnumConverter<OrderStatus>))]
 public enum OrderStatus
 {
     [JsonStringEnumMemberName("new")] New,
@@ -16,7 +16,7 @@ public enum OrderStatus
     [JsonStringEnumMemberName("cancelled")] Cancelled,
 }
 
-[JsonConverter(typeof(JsonStringEnumConverter<OrderType>))]
+[JsonConverter(typeof(WireEnumConverter<OrderType>))]
 public enum OrderType
 {
     [JsonStringEnumMemberName("dine-in")] DineIn,
@@ -28,7 +28,7 @@ public enum OrderType
     [JsonStringEnumMemberName("voice")] Voice,
 }
 
-[JsonConverter(typeof(JsonStringEnumConverter<PaymentMethod>))]
+[JsonConverter(typeof(WireEnumConverter<PaymentMethod>))]
 public enum PaymentMethod
 {
     [JsonStringEnumMemberName("cash")] Cash,
@@ -38,7 +38,7 @@ public enum PaymentMethod
     [JsonStringEnumMemberName("other")] Other,
 }
 
-[JsonConverter(typeof(JsonStringEnumConverter<PaymentStatus>))]
+[JsonConverter(typeof(WireEnumConverter<PaymentStatus>))]
 public enum PaymentStatus
 {
     [JsonStringEnumMemberName("pending")] Pending,
@@ -47,7 +47,7 @@ public enum PaymentStatus
     [JsonStringEnumMemberName("failed")] Failed,
 }
 
-[JsonConverter(typeof(JsonStringEnumConverter<TableStatus>))]
+[JsonConverter(typeof(WireEnumConverter<TableStatus>))]
 public enum TableStatus
 {
     [JsonStringEnumMemberName("available")] Available,
@@ -58,7 +58,7 @@ public enum TableStatus
     [JsonStringEnumMemberName("paid")] Paid,
 }
 
-[JsonConverter(typeof(JsonStringEnumConverter<NotificationKind>))]
+[JsonConverter(typeof(WireEnumConverter<NotificationKind>))]
 public enum NotificationKind
 {
     [JsonStringEnumMemberName("kitchen")] Kitchen,

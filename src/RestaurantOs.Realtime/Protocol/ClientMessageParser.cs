@@ -71,6 +71,12 @@ public static partial class ClientMessageParser
             return ParseResult.Fail(ErrorCodes.InvalidMessage, "Empty message.");
         }
 
+        // The JSON reader decodes only the strings it is asked for, so bad bytes in an ignored field would pass.
+        if (!System.Text.Unicode.Utf8.IsValid(utf8Frame))
+        {
+            return Invalid("Message is not valid UTF-8.");
+        }
+
         try
         {
             var reader = new Utf8JsonReader(utf8Frame, ReaderOptions);

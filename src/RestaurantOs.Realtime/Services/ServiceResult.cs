@@ -58,6 +58,9 @@ internal static class Errors
     public static ServiceError IllegalTransition(string from, string to) =>
         new(ServiceErrorKind.Conflict, "ILLEGAL_TRANSITION", $"An order cannot go from '{from}' to '{to}'.");
 
+    public static ServiceError OrderClosed(string detail) =>
+        new(ServiceErrorKind.Conflict, "ORDER_CLOSED", detail);
+
     public static ServiceError Duplicate(string what) =>
         new(ServiceErrorKind.Conflict, "DUPLICATE", $"{what} with this id exists already.");
 }

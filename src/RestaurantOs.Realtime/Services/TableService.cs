@@ -9,10 +9,9 @@ public sealed class TableService(ITableStore tables, IChangeNotifier changes, Ti
 {
     public async Task<ServiceResult<IReadOnlyList<Table>>> ListAsync(ConnectionIdentity caller, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(caller);
-        if (!HttpAccess.Allows(caller.Role, HttpOperation.ReadTables))
+        if (CallerGuard.Check(caller, HttpOperation.ReadTables, null, "read the floor plan") is { } refused)
         {
-            return Errors.Forbidden($"The role '{caller.Role}' may not read the floor plan.");
+            return refused;
         }
 
         var list = await tables.ListAsync(caller.RestaurantId, cancellationToken).ConfigureAwait(false);
@@ -21,27 +20,21 @@ public sealed class TableService(ITableStore tables, IChangeNotifier changes, Ti
 
     public async Task<ServiceResult<Table>> PutAsync(ConnectionIdentity caller, Guid tableId, PutTableRequest request, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(request);
-        if (!HttpAccess.Allows(caller.Role, HttpOperation.WriteTables))
+        if (CallerGuard.Check(caller, HttpOperation.WriteTables, request.RestaurantId, "change tables") is { } refused)
         {
-            return Errors.Forbidden($"The role '{caller.Role}' may not change tables.");
-        }
-
-        if (request.RestaurantId is Guid named && named != caller.RestaurantId)
-        {
-            return Errors.TenantViolation();
+            return refused;
         }
 
         var check = new Validation();
         check.Text(request.Label, "label", 32, required: true);
         check.TableNumber(request.Label, "label");
-        check.Require(request.Seats is >= 0 and <= 100, "seats", "must be between 0 and 100.");
-        check.Require(request.Status is not null, "status", "is required: available, occupied, reserved, unavailable, cleaning or paid.");
+        check.Require(request.Seats is >= 0 and <= Validation.MaxTableSeats, "seats", $"must be between 0 and {Validation.MaxTableSeats}.");
+        check.Require(request.Status is not null, "status", "is required: " + WireNames.AllowedMessage<TableStatus>());
         check.Require(request.ExpectedVersion is null or >= 1, "expected_version", "must be 1 or more.");
         foreach (var (value, field) in new[] { (request.X, "x"), (request.Y, "y"), (request.Width, "width"), (request.Height, "height"), (request.Rotation, "rotation") })
         {
-            check.Require(double.IsFinite(value) && Math.Abs(value) <= 100_000, field, "must be a finite number within ±100000.");
+            check.Require(double.IsFinite(value) && Math.Abs(value) <= Validation.MaxCoordinate, field, $"must be a finite number within ±{Validation.MaxCoordinate}.");
         }
 
         if (!check.IsValid)
@@ -99,19 +92,19 @@ public sealed class NotificationService(INotificationStore notifications, IChang
     {
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(request);
-        if (!HttpAccess.Allows(caller.Role, HttpOperation.SendNotification))
+        if (request.Kind is not NotificationKind kind)
         {
-            return Errors.Forbidden($"The role '{caller.Role}' may not send notifications.");
+            return Errors.Validation("kind", "is required: " + WireNames.AllowedMessage<NotificationKind>());
         }
 
-        if (request.RestaurantId is Guid named && named != caller.RestaurantId)
+        var what = $"send {WireNames.Name(kind)} notifications";
+        if (CallerGuard.Check(caller, HttpAccess.SendNotification(kind), request.RestaurantId, what) is { } refused)
         {
-            return Errors.TenantViolation();
+            return refused;
         }
 
         var check = new Validation();
-        check.Require(request.Kind is not null, "kind", "is required: kitchen, customer or refund.");
-        check.Text(request.Message, "message", Validation.MaxText, required: true);
+        check.Text(request.Message, "message", Validation.MaxText, required: true, multiLine: true);
         check.TableNumber(request.TableNumber, "table_number");
         check.Require(request.Kind is not (NotificationKind.Customer or NotificationKind.Refund) || request.OrderId is not null,
             "order_id", "is required for customer and refund notifications.");
@@ -124,7 +117,7 @@ public sealed class NotificationService(INotificationStore notifications, IChang
         {
             Id = Guid.NewGuid(),
             RestaurantId = caller.RestaurantId,
-            Kind = request.Kind!.Value,
+            Kind = kind,
             OrderId = request.OrderId,
             TableNumber = request.TableNumber,
             Message = request.Message!,

@@ -9,6 +9,13 @@ internal sealed class Validation
     public const int MaxText = 500;
     public const int MaxName = 120;
     public const long MaxMoney = 100_000_000; // one million in cents
+    public const int MaxQuantity = 999;
+    public const int MaxModifiers = 20;
+    public const int MaxSeatNumber = 100;
+    public const int MaxTableSeats = 100;
+    public const double MaxCoordinate = 100_000;
+    public const int MaxOrderNumber = 32;
+    public const int MaxItemId = 64;
 
     private readonly Dictionary<string, List<string>> _errors = new(StringComparer.Ordinal);
 
@@ -32,7 +39,11 @@ internal sealed class Validation
         }
     }
 
-    public void Text(string? value, string field, int max, bool required = false)
+    /// <summary>
+    /// Every text field of every request goes through here: length, emptiness and <see cref="TextPolicy"/>
+    /// (no control or bidi-override characters; <paramref name="multiLine"/> fields may hold tabs and line breaks).
+    /// </summary>
+    public void Text(string? value, string field, int max, bool required = false, bool multiLine = false)
     {
         if (value is null)
         {
@@ -42,6 +53,10 @@ internal sealed class Validation
 
         Require(!required || !string.IsNullOrWhiteSpace(value), field, "must not be empty.");
         Require(value.Length <= max, field, $"must be at most {max} characters.");
+        if (TextPolicy.Check(value, multiLine) is { } problem)
+        {
+            Add(field, problem);
+        }
     }
 
     public void Money(long value, string field) =>
