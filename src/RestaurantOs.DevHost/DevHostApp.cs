@@ -9,6 +9,7 @@ using RestaurantOs.Functions.Functions;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using RestaurantOs.Realtime.Auth;
+using RestaurantOs.WebPubSub.Upstream;
 
 namespace RestaurantOs.DevHost;
 
@@ -123,8 +124,22 @@ public static class DevHostApp
             [$"WebPubSub:Hubs:{Hub}:EventHandlers:0:SystemEvents:2"] = "disconnected",
             [$"WebPubSub:Hubs:{Hub}:EventHandlers:0:UserEventPattern"] = "*",
         };
+        if (configuration[$"{ConnectionStateProtectionOptions.SectionName}:Key"] is null)
+        {
+            // Generated at the first start and kept beside the database, like a secret in Azure app settings.
+            defaults[$"{ConnectionStateProtectionOptions.SectionName}:Key"] = DevSecrets.LoadOrCreateStateKey(DataDirectory(configuration));
+        }
+
         var missing = defaults.Where(kv => configuration[kv.Key] is null).ToList();
         configuration.AddInMemoryCollection(missing);
+    }
+
+    /// <summary>DevHost's data folder: the SQLite database's folder (default <c>./.data</c>).</summary>
+    private static string DataDirectory(IConfiguration configuration)
+    {
+        var database = configuration["Storage:Sqlite:Path"];
+        var directory = string.IsNullOrWhiteSpace(database) ? null : Path.GetDirectoryName(Path.GetFullPath(database));
+        return string.IsNullOrEmpty(directory) ? Path.GetFullPath(".data") : directory;
     }
 
     private static void PrintBanner(WebApplication app, int port)

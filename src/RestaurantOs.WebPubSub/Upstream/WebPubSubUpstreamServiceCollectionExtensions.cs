@@ -14,7 +14,8 @@ public static class WebPubSubUpstreamServiceCollectionExtensions
     /// Registers <see cref="WebPubSubUpstreamCodec"/> (singleton) with <see cref="WebPubSubUpstreamOptions"/> bound from
     /// <c>WebPubSub:Upstream</c> of the root <paramref name="configuration"/>, defaulting the access keys and allowed
     /// origins from <c>WebPubSub:ConnectionString</c> / <c>WebPubSub:Endpoint</c> (or the Functions
-    /// <c>WebPubSubConnectionString</c> setting); validated at start-up.
+    /// <c>WebPubSubConnectionString</c> setting); validated at start-up. Also registers
+    /// <see cref="ConnectionStateProtector"/> with its keys from <c>ConnectionStateProtection</c> (required).
     /// </summary>
     public static IServiceCollection AddWebPubSubUpstream(this IServiceCollection services, IConfiguration configuration)
     {
@@ -28,6 +29,13 @@ public static class WebPubSubUpstreamServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebPubSubUpstreamOptions>, WebPubSubUpstreamOptionsValidator>());
         services.AddMetrics();
         services.TryAddSingleton<WebPubSubUpstreamCodec>();
+
+        // The connection state holds the caller's identity: without a key the app must not start.
+        services.AddOptions<ConnectionStateProtectionOptions>()
+            .Bind(configuration.GetSection(ConnectionStateProtectionOptions.SectionName))
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConnectionStateProtectionOptions>, ConnectionStateProtectionOptionsValidator>());
+        services.TryAddSingleton<ConnectionStateProtector>();
         return services;
     }
 
