@@ -77,8 +77,8 @@ public static class DevHostApp
         app.MapWebPubSubEmulator();
         app.MapSeedCompatibleEndpoint("/ws", Hub);
         app.MapFunctions(typeof(OrderFunctions).Assembly);
+        // Development-only: token minting and unauthenticated metrics (never part of the Functions app).
         app.MapDevEndpoints();
-        app.MapPrometheusScrapingEndpoint("/metrics/prometheus");
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app, port));
         return app;
     }

@@ -14,8 +14,7 @@ public static class WebPubSubUpstreamServiceCollectionExtensions
     /// Registers <see cref="WebPubSubUpstreamCodec"/> (singleton) with <see cref="WebPubSubUpstreamOptions"/> bound from
     /// <c>WebPubSub:Upstream</c> of the root <paramref name="configuration"/>, defaulting the access keys and allowed
     /// origins from <c>WebPubSub:ConnectionString</c> / <c>WebPubSub:Endpoint</c> (or the Functions
-    /// <c>WebPubSubConnectionString</c> setting); validated at start-up. Also registers
-    /// <see cref="ConnectionStateProtector"/> with its keys from <c>ConnectionStateProtection</c> (required).
+    /// <c>WebPubSubConnectionString</c> setting); validated at start-up.
     /// </summary>
     public static IServiceCollection AddWebPubSubUpstream(this IServiceCollection services, IConfiguration configuration)
     {
@@ -29,8 +28,17 @@ public static class WebPubSubUpstreamServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebPubSubUpstreamOptions>, WebPubSubUpstreamOptionsValidator>());
         services.AddMetrics();
         services.TryAddSingleton<WebPubSubUpstreamCodec>();
+        return services;
+    }
 
-        // The connection state holds the caller's identity: without a key the app must not start.
+    /// <summary>
+    /// Registers <see cref="ConnectionStateProtector"/> with its keys bound from <c>ConnectionStateProtection</c>,
+    /// validated at start-up: the connection state holds the caller's identity, so without a key the app must not start.
+    /// </summary>
+    public static IServiceCollection AddConnectionStateProtection(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<ConnectionStateProtectionOptions>()
             .Bind(configuration.GetSection(ConnectionStateProtectionOptions.SectionName))
             .ValidateOnStart();
