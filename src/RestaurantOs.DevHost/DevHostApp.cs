@@ -135,7 +135,7 @@ public static class DevHostApp
     }
 
     /// <summary>DevHost's data folder: the SQLite database's folder (default <c>./.data</c>).</summary>
-    private static string DataDirectory(IConfiguration configuration)
+    private static string DataDirectory(ConfigurationManager configuration)
     {
         var database = configuration["Storage:Sqlite:Path"];
         var directory = string.IsNullOrWhiteSpace(database) ? null : Path.GetDirectoryName(Path.GetFullPath(database));
