@@ -113,6 +113,21 @@ param authJwksUrl string = ''
 param authSigningKey string = ''
 
 // ---------------------------------------------------------------------------------------------
+// Event handler security (docs/operations.md, "Security of the event handler")
+// ---------------------------------------------------------------------------------------------
+@secure()
+@minLength(44)
+@description('Key that authenticates the Web PubSub connection state (the caller\'s identity): base64 of 32 random bytes, e.g. azd env set CONNECTION_STATE_KEY "$(openssl rand -base64 32)". Required.')
+param connectionStateKey string
+
+@secure()
+@description('The previous connection-state key, kept during a rotation overlap (at least the longest connection lifetime); empty when not rotating.')
+param connectionStatePreviousKey string = ''
+
+@description('Audience (resource) of the Entra ID token Web PubSub sends to the event handler. Empty: the client id of the app\'s managed identity (no app registration needed). Or an app registration\'s Application ID URI, e.g. api://restaurant-os-upstream.')
+param eventHandlerTokenAudience string = ''
+
+// ---------------------------------------------------------------------------------------------
 // Names
 // ---------------------------------------------------------------------------------------------
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
@@ -124,6 +139,8 @@ var functionsServiceName = 'functions'
 var functionAppName = 'func-${resourceToken}'
 var hubName = 'restaurant'
 var databaseName = 'restaurantos'
+var eventHandlerAudience = empty(eventHandlerTokenAudience) ? identity.outputs.clientId : eventHandlerTokenAudience
+var tenantAuthority = '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
 var identityName = 'id-${resourceToken}'
 var webPubSubName = 'wps-${resourceToken}'
 
@@ -248,12 +265,20 @@ module functionApp 'modules/functionapp.bicep' = {
       KdsSchedule: kdsSchedule
       ChangeFeedSchedule: changeFeedSchedule
       AuthGraceSchedule: authGraceSchedule
+      // Identity mode: no access key, so every upstream request must carry Web PubSub's Entra ID token.
+      WebPubSub__Upstream__Token__Authority: tenantAuthority
+      WebPubSub__Upstream__Token__Audience: eventHandlerAudience
+      WebPubSub__Upstream__Token__Issuers__0: 'https://sts.windows.net/${tenant().tenantId}/'
+      WebPubSub__Upstream__Token__Issuers__1: tenantAuthority
+      WebPubSub__Upstream__Token__AllowedCallerObjectIds__0: webPubSub.outputs.principalId
     }
     optionalAppSettings: {
       Auth__Authority: authAuthority
       Auth__JwksUrl: authJwksUrl
     }
     authSigningKey: authSigningKey
+    connectionStateKey: connectionStateKey
+    connectionStatePreviousKey: connectionStatePreviousKey
   }
 }
 
@@ -265,6 +290,7 @@ module webPubSubHub 'modules/webpubsub-hub.bicep' = {
     hubName: hubName
     functionAppName: functionAppName
     functionAppHostName: functionApp.outputs.defaultHostName
+    eventHandlerAudience: eventHandlerAudience
     configureEventHandler: configureWebPubSubEventHandler
   }
 }

@@ -41,6 +41,14 @@ param optionalAppSettings object = {}
 @description('HS256 secret for app JWTs; added as Auth__SigningKey only when not empty.')
 param authSigningKey string = ''
 
+@secure()
+@description('Key (base64, 32+ bytes) that authenticates the connection state; written as ConnectionStateProtection__Key.')
+param connectionStateKey string
+
+@secure()
+@description('The previous connection-state key during a rotation overlap; added as ConnectionStateProtection__PreviousKeys__0 only when not empty.')
+param connectionStatePreviousKey string = ''
+
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
   location: location
@@ -120,7 +128,9 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
     hostSettings,
     appSettings,
     presentOptionalSettings,
-    empty(authSigningKey) ? {} : { Auth__SigningKey: authSigningKey }
+    empty(authSigningKey) ? {} : { Auth__SigningKey: authSigningKey },
+    { ConnectionStateProtection__Key: connectionStateKey },
+    empty(connectionStatePreviousKey) ? {} : { ConnectionStateProtection__PreviousKeys__0: connectionStatePreviousKey }
   )
 }
 

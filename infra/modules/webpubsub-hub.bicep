@@ -1,12 +1,17 @@
 // Hub `restaurant` and its event handler: Web PubSub posts the connect/connected/disconnected
 // system events and every user event (`*`) as CloudEvents to the app's HTTP function
-// /api/webpubsub, authenticated with the Functions host key (`?code=`), which is read here with
-// listKeys. Anonymous connections are allowed because seed-style clients connect first and send
+// /api/webpubsub. Each request carries a Microsoft Entra ID token that the service gets with its
+// system-assigned identity for `eventHandlerAudience`; the app validates it (issuer, audience,
+// tenant signing keys, caller object id) and refuses requests without it. The Functions host key
+// (`?code=`, read here with listKeys) is also required by the platform, but it is not the boundary. Anonymous connections are allowed because seed-style clients connect first and send
 // an `auth` message; the app closes connections that have not authenticated within 10 s.
 param webPubSubName string
 param hubName string
 param functionAppName string
 param functionAppHostName string
+
+@description('Resource (token audience) Web PubSub requests its upstream token for; the app expects the same value.')
+param eventHandlerAudience string
 
 @description('false: create the hub without an event handler (two-step deployment, see docs/operations.md).')
 param configureEventHandler bool = true
@@ -33,6 +38,12 @@ resource hub 'Microsoft.SignalRService/webPubSub/hubs@2024-03-01' = {
       {
         urlTemplate: 'https://${functionAppHostName}/api/webpubsub?code=${listKeys(hostKeysId, functionApp.apiVersion).functionKeys.default}'
         userEventPattern: '*'
+        auth: {
+          type: 'ManagedIdentity'
+          managedIdentity: {
+            resource: eventHandlerAudience
+          }
+        }
         systemEvents: [
           'connect'
           'connected'

@@ -48,6 +48,10 @@ resource webPubSub 'Microsoft.SignalRService/webPubSub@2024-03-01' = {
   location: location
   tags: tags
   kind: 'WebPubSub'
+  // Its own identity gets the Entra ID token it sends to the event handler (auth.type ManagedIdentity).
+  identity: {
+    type: 'SystemAssigned'
+  }
   sku: {
     name: sku
     tier: split(sku, '_')[0]
@@ -87,3 +91,5 @@ resource userServiceOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' =
 output name string = webPubSub.name
 output hostName string = webPubSub.properties.hostName
 output endpoint string = 'https://${webPubSub.properties.hostName}'
+@description('Object id of the service\'s system-assigned identity: the only caller the event handler accepts in identity mode.')
+output principalId string = webPubSub.identity.principalId

@@ -9,6 +9,7 @@ using RestaurantOs.Functions.Functions;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using RestaurantOs.Realtime.Auth;
+using RestaurantOs.WebPubSub.Upstream;
 
 namespace RestaurantOs.DevHost;
 
@@ -39,7 +40,7 @@ public static class DevHostApp
 
         var port = ResolvePort(builder);
         var data = DevHostData.Prepare(builder.Configuration, commandLine.Reset);
-        ApplyLocalDefaults(builder.Configuration, port);
+        ApplyLocalDefaults(builder.Configuration, port, data);
 
         builder.Logging.AddLogLevelSetting(builder.Configuration);
         builder.Services.AddRestaurantOsRealtime(builder.Configuration);
@@ -79,8 +80,8 @@ public static class DevHostApp
         app.MapWebPubSubEmulator();
         app.MapSeedCompatibleEndpoint("/ws", Hub);
         app.MapFunctions(typeof(OrderFunctions).Assembly);
+        // Development-only: token minting and unauthenticated metrics (never part of the Functions app).
         app.MapDevEndpoints();
-        app.MapPrometheusScrapingEndpoint("/metrics/prometheus");
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app, port, data));
         return app;
     }
@@ -129,7 +130,7 @@ public static class DevHostApp
         }
     }
 
-    private static void ApplyLocalDefaults(ConfigurationManager configuration, int port)
+    private static void ApplyLocalDefaults(ConfigurationManager configuration, int port, DevHostData data)
     {
         var self = $"http://127.0.0.1:{port}";
         var key = configuration[$"{EmulatorOptions.SectionName}:AccessKey"] ?? EmulatorOptions.DefaultAccessKey;
@@ -148,6 +149,12 @@ public static class DevHostApp
             [$"WebPubSub:Hubs:{Hub}:EventHandlers:0:SystemEvents:2"] = "disconnected",
             [$"WebPubSub:Hubs:{Hub}:EventHandlers:0:UserEventPattern"] = "*",
         };
+        if (configuration[$"{ConnectionStateProtectionOptions.SectionName}:Key"] is null)
+        {
+            // Generated at the first start and kept beside the database, like a secret in Azure app settings.
+            defaults[$"{ConnectionStateProtectionOptions.SectionName}:Key"] = DevSecrets.LoadOrCreateStateKey(Path.GetDirectoryName(data.StorePath)!);
+        }
+
         var missing = defaults.Where(kv => configuration[kv.Key] is null).ToList();
         configuration.AddInMemoryCollection(missing);
     }

@@ -26,7 +26,7 @@ internal static partial class WebPubSubLog
     [LoggerMessage(EventId = 21, Level = LogLevel.Debug, Message = "Abuse-protection preflight from {Origin}: {Outcome}")]
     public static partial void AbuseProtection(ILogger logger, string origin, string outcome);
 
-    [LoggerMessage(EventId = 22, Level = LogLevel.Warning, Message = "No Web PubSub access key is configured: upstream requests are not signature-checked; only ce-awpsversion and WebHook-Request-Origin (allowed: {AllowedOrigins}) are verified. Protect the handler URL with a function key.")]
+    [LoggerMessage(EventId = 22, Level = LogLevel.Information, Message = "No Web PubSub access key is configured (identity mode): every upstream request must carry Web PubSub's bearer token, ce-awpsversion and an allowed WebHook-Request-Origin (allowed: {AllowedOrigins})")]
     public static partial void UpstreamIdentityMode(ILogger logger, string allowedOrigins);
 
     [LoggerMessage(EventId = 23, Level = LogLevel.Debug, Message = "Upstream {EventType} for hub {Hub} connection {ConnectionId} accepted")]

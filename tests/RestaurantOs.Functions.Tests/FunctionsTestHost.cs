@@ -33,11 +33,16 @@ public sealed class FunctionsTestHost : IAsyncDisposable
 
     private readonly string _directory = Directory.CreateTempSubdirectory("ros-functions-").FullName;
 
-    public FunctionsTestHost()
+    /// <summary>The connection-state key the host runs with (base64 of 32 bytes).</summary>
+    public const string StateKey = "Zm9yLXRlc3RzLW9ubHktY29ubmVjdGlvbi1zdGF0ZS1rZXk=";
+
+    /// <param name="settings">Settings that replace or add to the defaults (a null value removes one).</param>
+    public FunctionsTestHost(IReadOnlyDictionary<string, string?>? settings = null)
     {
         Time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 26, 12, 0, 0, TimeSpan.Zero));
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        var values = new Dictionary<string, string?>
         {
+            ["ConnectionStateProtection:Key"] = StateKey,
             ["Auth:Issuer"] = Issuer,
             ["Auth:Audience"] = Audience,
             ["Auth:SigningKey"] = SigningKey,
@@ -46,7 +51,13 @@ public sealed class FunctionsTestHost : IAsyncDisposable
             ["Storage:Sqlite:Path"] = Path.Combine(_directory, "store.db"),
             ["WebPubSub:ConnectionString"] = $"Endpoint=https://{ServiceHost};AccessKey={AccessKey};Version=1.0;",
             ["WebPubSub:Hub"] = "restaurant",
-        }).Build();
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            values[key] = value;
+        }
+
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values.Where(kv => kv.Value is not null)).Build();
 
         var services = new ServiceCollection();
         services.AddLogging();

@@ -5,8 +5,11 @@ using RestaurantOs.Realtime.Auth;
 namespace RestaurantOs.DevHost.Dev;
 
 /// <summary>
-/// Development-only endpoints: mint tokens the system accepts, list demo restaurants, read metrics. They exist in
-/// DevHost only; the Functions app has no way to mint tokens.
+/// Development-only endpoints, all mapped here and only by DevHost: <c>/dev/token</c> mints a token the system accepts
+/// for any restaurant and role, <c>/dev/restaurants</c> lists the demo restaurants, <c>/dev/metrics</c> and
+/// <c>/metrics/prometheus</c> expose internals. None needs authentication, by design: DevHost is a local tool. The
+/// Functions app maps none of them (it cannot mint tokens; a test checks its route table), so they never reach Azure.
+/// Keep DevHost on a loopback address: anyone who can reach these endpoints can act as any user.
 /// </summary>
 internal static class DevEndpoints
 {
@@ -16,6 +19,7 @@ internal static class DevEndpoints
         dev.MapGet("/token", IssueToken);
         dev.MapGet("/restaurants", () => Results.Json(DemoRestaurants.All, DevJsonContext.Default.IReadOnlyListDevRestaurant));
         dev.MapGet("/metrics", (DevMetricsCollector metrics) => Results.Json(metrics.Snapshot(), DevJsonContext.Default.DevMetricsSnapshot));
+        endpoints.MapPrometheusScrapingEndpoint("/metrics/prometheus");
         return endpoints;
     }
 

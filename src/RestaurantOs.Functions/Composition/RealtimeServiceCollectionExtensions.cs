@@ -32,6 +32,8 @@ public static class RealtimeServiceCollectionExtensions
         services.AddHostedService<StoreInitializer>();
         services.AddWebPubSubServiceClient(configuration);
         services.AddWebPubSubUpstream(configuration);
+        services.AddUpstreamTokenAuthentication(configuration);
+        services.AddConnectionStateProtection(configuration);
 
         services.TryAddSingleton<RealtimeMetrics>();
         services.TryAddSingleton<IEventPublisher, WebPubSubEventPublisher>();

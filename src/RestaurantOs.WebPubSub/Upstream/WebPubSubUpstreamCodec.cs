@@ -30,11 +30,21 @@ public sealed class WebPubSubUpstreamCodec : IDisposable
     private readonly int _maxBodyBytes;
     private readonly ILogger _logger;
     private readonly WebPubSubMetrics _metrics;
+    private readonly IUpstreamRequestAuthenticator? _authenticator;
 
+    /// <param name="options">Access keys, origins and limits.</param>
+    /// <param name="logger">Optional logger.</param>
+    /// <param name="meterFactory">Optional meter factory.</param>
+    /// <param name="authenticator">
+    /// Required in identity mode (no access key): checks the bearer token Web PubSub sends. Without one, and without
+    /// an access key, nothing would authenticate the caller, so construction fails.
+    /// </param>
+    /// <exception cref="InvalidOperationException">No access key and no <paramref name="authenticator"/>.</exception>
     public WebPubSubUpstreamCodec(
         IOptions<WebPubSubUpstreamOptions> options,
         ILogger<WebPubSubUpstreamCodec>? logger = null,
-        IMeterFactory? meterFactory = null)
+        IMeterFactory? meterFactory = null,
+        IUpstreamRequestAuthenticator? authenticator = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var value = options.Value;
@@ -52,8 +62,14 @@ public sealed class WebPubSubUpstreamCodec : IDisposable
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _metrics = new WebPubSubMetrics(meterFactory);
 
+        _authenticator = authenticator;
         if (_accessKeys.Length == 0)
         {
+            if (authenticator is null)
+            {
+                throw new InvalidOperationException("The Web PubSub event handler has no access key (WebPubSub:Upstream:AccessKeys or the AccessKey of WebPubSub:ConnectionString) to check ce-signature with, and no bearer-token check for identity mode (WebPubSub:Upstream:Token): every upstream request would be trusted. Configure one of them.");
+            }
+
             var allowed = _allowAnyOrigin ? "*" : string.Join(",", _allowedOrigins);
             WebPubSubLog.UpstreamIdentityMode(_logger, allowed);
         }
@@ -108,11 +124,18 @@ public sealed class WebPubSubUpstreamCodec : IDisposable
 
         if (_accessKeys.Length == 0)
         {
-            // Identity mode: nothing to verify a signature with. The service always sends ce-awpsversion; requiring it
-            // keeps stray requests out, the origin check above and the function key in the URL do the rest.
+            // Identity mode: no key to verify a signature with, so the request itself must prove where it comes from:
+            // Web PubSub's Entra ID bearer token. The origin header and the function key are not credentials.
             if (string.IsNullOrEmpty(First(headers, CloudEventHeaders.AwpsVersion)))
             {
                 return await RejectAsync(request, eventType, hub, connectionId, StatusCodes.Status401Unauthorized, "The ce-awpsversion header is missing.", cancellationToken).ConfigureAwait(false);
+            }
+
+            var authentication = await _authenticator!.AuthenticateAsync(request, cancellationToken).ConfigureAwait(false);
+            if (!authentication.Succeeded)
+            {
+                var status = authentication.ServerFault ? StatusCodes.Status500InternalServerError : StatusCodes.Status401Unauthorized;
+                return await RejectAsync(request, eventType, hub, connectionId, status, authentication.Error ?? "The request is not authenticated.", cancellationToken).ConfigureAwait(false);
             }
         }
 

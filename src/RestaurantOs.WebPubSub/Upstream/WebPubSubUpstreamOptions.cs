@@ -10,9 +10,10 @@ namespace RestaurantOs.WebPubSub.Upstream;
 /// <para>Defaults: <see cref="AccessKeys"/> = the AccessKey of <c>WebPubSub:ConnectionString</c>;
 /// <see cref="AllowedOrigins"/> = the host (and host:port) of the Web PubSub endpoint.</para>
 /// <para>With access keys every event must carry a valid <c>ce-signature</c>. Without any (Microsoft Entra ID only),
-/// signatures cannot be checked: requests must then carry <c>ce-awpsversion</c> and an allowed
-/// <c>WebHook-Request-Origin</c>, and the handler URL must be protected by a secret (the Azure Functions key in
-/// <c>?code=</c>). In both modes an unknown or missing origin is rejected with 401.</para>
+/// signatures cannot be checked: every request must then pass the registered <see cref="IUpstreamRequestAuthenticator"/>
+/// (Web PubSub's Entra ID bearer token) and carry <c>ce-awpsversion</c>; without an authenticator the codec refuses to
+/// start. The Azure Functions key in <c>?code=</c> is not a credential. In both modes an unknown or missing origin is
+/// rejected with 401.</para>
 /// </remarks>
 public sealed class WebPubSubUpstreamOptions
 {

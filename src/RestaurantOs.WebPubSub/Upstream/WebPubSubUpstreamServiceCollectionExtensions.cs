@@ -31,6 +31,22 @@ public static class WebPubSubUpstreamServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>
+    /// Registers <see cref="ConnectionStateProtector"/> with its keys bound from <c>ConnectionStateProtection</c>,
+    /// validated at start-up: the connection state holds the caller's identity, so without a key the app must not start.
+    /// </summary>
+    public static IServiceCollection AddConnectionStateProtection(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<ConnectionStateProtectionOptions>()
+            .Bind(configuration.GetSection(ConnectionStateProtectionOptions.SectionName))
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConnectionStateProtectionOptions>, ConnectionStateProtectionOptionsValidator>());
+        services.TryAddSingleton<ConnectionStateProtector>();
+        return services;
+    }
+
     // Reads the service settings straight from configuration so the upstream codec works without the REST client.
     internal static void ApplyDefaults(WebPubSubUpstreamOptions options, IConfiguration configuration)
     {

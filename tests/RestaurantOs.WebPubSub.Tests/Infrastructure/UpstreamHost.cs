@@ -44,13 +44,14 @@ internal sealed class UpstreamHost : IAsyncDisposable
     /// <summary>Answer for user events; default echoes the payload and counts calls in the connection state.</summary>
     public Func<UserEventRequest, UserEventResponse?> OnUserEvent { get; set; } = DefaultUserEvent;
 
-    public static async Task<UpstreamHost> StartAsync(Dictionary<string, string?> settings)
+    public static async Task<UpstreamHost> StartAsync(Dictionary<string, string?> settings, Action<IServiceCollection>? configureServices = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Services.AddWebPubSubUpstream(builder.Configuration);
+        configureServices?.Invoke(builder.Services);
         var app = builder.Build();
         UpstreamHost? host = null;
         app.Run(context => host!.HandleAsync(context));

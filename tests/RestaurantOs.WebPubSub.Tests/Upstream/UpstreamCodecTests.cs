@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
@@ -330,17 +331,27 @@ public sealed class UpstreamCodecTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Identity_mode_requires_awpsversion_and_an_allowed_origin()
+    public async Task Identity_mode_requires_the_authenticator_awpsversion_and_an_allowed_origin()
     {
-        await using var host = await UpstreamHost.StartAsync(new Dictionary<string, string?> { ["WebPubSub:Endpoint"] = $"https://{UpstreamHost.Origin}" });
+        await using var host = await UpstreamHost.StartAsync(
+            new Dictionary<string, string?> { ["WebPubSub:Endpoint"] = $"https://{UpstreamHost.Origin}" },
+            services => services.AddSingleton<IUpstreamRequestAuthenticator>(new BearerIs("from-web-pubsub")));
 
-        using var unsigned = UpstreamHost.Event(WebPubSubConstants.EventTypes.Connected, "connected", signature: null);
-        using (var accepted = await host.Client.SendAsync(unsigned, Ct).WaitAsync(Timeout, Ct))
+        using var unauthenticated = UpstreamHost.Event(WebPubSubConstants.EventTypes.Connected, "connected", signature: null);
+        using (var rejected = await host.Client.SendAsync(unauthenticated, Ct).WaitAsync(Timeout, Ct))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, rejected.StatusCode);
+        }
+
+        using var authenticated = UpstreamHost.Event(WebPubSubConstants.EventTypes.Connected, "connected", signature: null);
+        authenticated.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "from-web-pubsub");
+        using (var accepted = await host.Client.SendAsync(authenticated, Ct).WaitAsync(Timeout, Ct))
         {
             Assert.Equal(HttpStatusCode.NoContent, accepted.StatusCode);
         }
 
         using var noVersion = UpstreamHost.Event(WebPubSubConstants.EventTypes.Connected, "connected", signature: null);
+        noVersion.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "from-web-pubsub");
         noVersion.Headers.Remove("ce-awpsversion");
         using (var rejected = await host.Client.SendAsync(noVersion, Ct).WaitAsync(Timeout, Ct))
         {
@@ -348,12 +359,31 @@ public sealed class UpstreamCodecTests : IAsyncLifetime
         }
 
         using var wrongOrigin = UpstreamHost.Event(WebPubSubConstants.EventTypes.Connected, "connected", signature: null, origin: "evil.example");
+        wrongOrigin.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "from-web-pubsub");
         using (var rejected = await host.Client.SendAsync(wrongOrigin, Ct).WaitAsync(Timeout, Ct))
         {
             Assert.Equal(HttpStatusCode.Unauthorized, rejected.StatusCode);
         }
 
         Assert.Single(host.Received);
+    }
+
+    [Fact]
+    public void Identity_mode_without_an_authenticator_cannot_be_constructed()
+    {
+        var options = new WebPubSubUpstreamOptions();
+        options.AllowedOrigins.Add(UpstreamHost.Origin);
+
+        var error = Assert.Throws<InvalidOperationException>(() => new WebPubSubUpstreamCodec(Options.Create(options)));
+        Assert.Contains("WebPubSub:Upstream:Token", error.Message, StringComparison.Ordinal);
+    }
+
+    private sealed class BearerIs(string expected) : IUpstreamRequestAuthenticator
+    {
+        public Task<UpstreamAuthentication> AuthenticateAsync(HttpRequest request, CancellationToken cancellationToken) =>
+            Task.FromResult(request.Headers.Authorization.ToString() == "Bearer " + expected
+                ? UpstreamAuthentication.Success
+                : UpstreamAuthentication.Refused("no"));
     }
 
     [Fact]
