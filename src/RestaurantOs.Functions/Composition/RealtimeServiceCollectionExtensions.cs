@@ -44,6 +44,7 @@ public static class RealtimeServiceCollectionExtensions
         services.TryAddSingleton<OrderService>();
         services.TryAddSingleton<TableService>();
         services.TryAddSingleton<NotificationService>();
+        services.TryAddSingleton<HistoryCatchUp>();
         services.TryAddSingleton<ConnectionService>();
         services.TryAddSingleton<EventPipeline>();
         services.TryAddSingleton<KdsPump>();

@@ -10,7 +10,7 @@ using RestaurantOs.Realtime.Services;
 namespace RestaurantOs.Functions.Functions;
 
 /// <summary>Catch-up over HTTP and the health probe.</summary>
-public sealed class EventsFunctions(CallerAuthenticator authenticator, ConnectionService connections, IEventHistory history, TimeProvider time)
+public sealed class EventsFunctions(CallerAuthenticator authenticator, HistoryCatchUp catchUp, IEventHistory history, TimeProvider time)
 {
     /// <summary>
     /// <c>GET /api/events?since=N</c>: the same <c>replay</c>/<c>resync</c> answer a WebSocket <c>resume</c> gets,
@@ -29,7 +29,7 @@ public sealed class EventsFunctions(CallerAuthenticator authenticator, Connectio
                 return ApiResults.BadRequest("'since' must be a whole number of 0 or more: the last seq you applied.", "INVALID_SINCE");
             }
 
-            var reply = await connections.CatchUpAsync(caller, new SubscriptionSet([]), since, time.GetUtcNow(), cancellationToken);
+            var reply = await catchUp.ResumeAsync(caller, new SubscriptionSet([]), since, time.GetUtcNow(), cancellationToken);
             return ApiResults.Json(reply, FunctionsJsonContext.Default.RealtimeEvent);
         }, cancellationToken);
 
