@@ -62,7 +62,9 @@ public static class DevHostApp
         // Listen from the start, so the metrics page counts everything since DevHost started.
         app.Services.GetRequiredService<DevMetricsCollector>();
         app.UseExceptionHandler();
+        app.UseClientAbortsAsDebug();
         app.UseWebSockets();
+        app.UseRefuseUpgradesWhileStopping();
         // The seed's clients connect to ws://localhost:3001/ itself; browsers asking for / get the pages.
         app.Use((context, next) =>
         {

@@ -46,6 +46,7 @@ public static class RealtimeServiceCollectionExtensions
         services.TryAddSingleton<OrderService>();
         services.TryAddSingleton<TableService>();
         services.TryAddSingleton<NotificationService>();
+        services.TryAddSingleton<HistoryCatchUp>();
         services.TryAddSingleton<ConnectionService>();
         services.AddEventPipeline(configuration);
         services.TryAddSingleton<AuthGraceSweeper>();

@@ -39,5 +39,12 @@ public sealed record PongData(long? ServerTime);
 /// <summary>Reply to <c>resume</c>: the missed events in <c>seq</c> order, and the newest seq at the time of the read.</summary>
 public sealed record ReplayData(long Since, long LatestSeq, IReadOnlyList<RealtimeEvent> Events);
 
+/// <summary>
+/// One page of history over HTTP (<c>GET /api/events</c>), sent as a <c>replay</c>: the visible events after
+/// <paramref name="Since"/>, <paramref name="Next"/> (the <c>since</c> of the following page: the last seq read, visible
+/// or not) and <paramref name="HasMore"/> (whether to ask for it).
+/// </summary>
+public sealed record HistoryPageData(long Since, long LatestSeq, IReadOnlyList<RealtimeEvent> Events, long Next, bool HasMore);
+
 /// <summary>Reply to <c>resume</c> when history no longer reaches back: reload snapshots over HTTP.</summary>
 public sealed record ResyncData(long Since, long LatestSeq, string Reason);

@@ -30,6 +30,7 @@ namespace RestaurantOs.Realtime.Protocol;
 [JsonSerializable(typeof(PongData))]
 [JsonSerializable(typeof(ReplayData))]
 [JsonSerializable(typeof(ResyncData))]
+[JsonSerializable(typeof(HistoryPageData))]
 [JsonSerializable(typeof(List<Order>))]
 [JsonSerializable(typeof(List<Table>))]
 [JsonSerializable(typeof(List<RealtimeEvent>))]
