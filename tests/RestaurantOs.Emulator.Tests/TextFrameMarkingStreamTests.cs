@@ -34,7 +34,7 @@ public sealed class TextFrameMarkingStreamTests
         };
         var wire = frames.SelectMany(f => Frame(f.Opcode, f.Fin, f.Payload)).ToArray();
 
-        await using var marked = new TextFrameMarkingStream(new ChunkedStream(wire, readSize));
+        await using var marked = new TextFrameMarkingStream(new ChunkedStream(wire, readSize), static () => { });
         var seen = new MemoryStream();
         var buffer = new byte[4096];
         int read;
@@ -53,7 +53,7 @@ public sealed class TextFrameMarkingStreamTests
     public async Task A_server_socket_on_the_marker_returns_invalid_UTF8_text_as_a_binary_message_instead_of_failing()
     {
         var payload = Encoding.UTF8.GetBytes("{\"type\":\"ping\",\"x\":\"").Concat(new byte[] { 0xFF }).Concat(Encoding.UTF8.GetBytes("\"}")).ToArray();
-        var marked = new TextFrameMarkingStream(new ChunkedStream(Frame(0x1, true, payload), 5));
+        var marked = new TextFrameMarkingStream(new ChunkedStream(Frame(0x1, true, payload), 5), static () => { });
         using var socket = WebSocket.CreateFromStream(marked, new WebSocketCreationOptions { IsServer = true });
         var buffer = new byte[1024];
         var result = await socket.ReceiveAsync(buffer.AsMemory(), TestContext.Current.CancellationToken);

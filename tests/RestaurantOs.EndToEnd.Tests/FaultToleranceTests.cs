@@ -90,11 +90,30 @@ public sealed class FaultToleranceTests
         await Task.WhenAll(restaurants.Select(plan => WriteAsync(server, plan, AfterWriteAsync, ct)));
         Assert.Equal(1, killed);
 
-        // Bounded wait for the condition: every screen has applied what the history says it may see.
+        // Bounded wait for the condition: the history holds every write (after a crash the pipeline resumes only
+        // when the dead instance's lease lapses), and every screen has applied what the history says it may see.
+        var managers = new Dictionary<RestaurantPlan, string>();
+        foreach (var plan in restaurants)
+        {
+            managers[plan] = await TokenAsync(http, plan.Id, "manager", null, ct);
+        }
+
         var oracles = new Dictionary<Screen, List<long>>();
         var settleBy = DateTime.UtcNow + SettleTimeout;
         while (true)
         {
+            var complete = true;
+            foreach (var plan in restaurants)
+            {
+                complete &= await PaymentsInHistoryAsync(http, managers[plan], ct) == OrdersPerRestaurant;
+            }
+
+            if (!complete && DateTime.UtcNow <= settleBy)
+            {
+                await Task.Delay(100, ct);
+                continue;
+            }
+
             oracles.Clear();
             foreach (var screen in screens)
             {
@@ -232,6 +251,19 @@ public sealed class FaultToleranceTests
 
             since = data.GetProperty("next").GetInt64();
         }
+    }
+
+    /// <summary>How many <c>payment:processed</c> events the restaurant's history holds: the last write of each order.</summary>
+    private static async Task<int> PaymentsInHistoryAsync(HttpClient http, string managerToken, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("api/events?since=0&limit=500", UriKind.Relative));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", managerToken);
+        using var response = await http.SendAsync(request, ct);
+        var text = await response.Content.ReadAsStringAsync(ct);
+        Assert.True(response.IsSuccessStatusCode, $"history: {(int)response.StatusCode} {text}");
+        using var json = JsonDocument.Parse(text);
+        return json.RootElement.GetProperty("data").GetProperty("events").EnumerateArray()
+            .Count(e => e.GetProperty("type").GetString() == "payment:processed");
     }
 
     private static async Task<string> TokenAsync(HttpClient http, Guid restaurant, string role, Guid? order, CancellationToken ct)

@@ -15,7 +15,7 @@ namespace RestaurantOs.Emulator.Transport;
 /// answers <c>INVALID_MESSAGE</c>) and the handler then closes with 1007 as RFC 6455 §8.1 requires.
 /// Only the opcode bits of client data frames change; payloads, control frames and everything written pass through.
 /// </summary>
-internal sealed class TextFrameMarkingStream(Stream inner) : Stream
+internal sealed class TextFrameMarkingStream(Stream inner, Action abortConnection) : Stream
 {
     private const byte OpcodeMask = 0x0F;
     private const byte TextOpcode = 0x1;
@@ -132,6 +132,9 @@ internal sealed class TextFrameMarkingStream(Stream inner) : Stream
         if (disposing)
         {
             inner.Dispose();
+            // Disposing the upgraded stream does not end a read pending on it: a peer that never answers the close
+            // would keep the request (and a server's graceful stop) waiting. The socket is done: end the connection.
+            abortConnection();
         }
 
         base.Dispose(disposing);
@@ -162,7 +165,7 @@ internal sealed class TextFrameMarkingStream(Stream inner) : Stream
         }
 
         context.Features.Get<Microsoft.AspNetCore.Http.Timeouts.IHttpRequestTimeoutFeature>()?.DisableTimeout();
-        var stream = new TextFrameMarkingStream(await upgrade.UpgradeAsync().ConfigureAwait(false));
+        var stream = new TextFrameMarkingStream(await upgrade.UpgradeAsync().ConfigureAwait(false), context.Abort);
         var socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
         {
             IsServer = true,
