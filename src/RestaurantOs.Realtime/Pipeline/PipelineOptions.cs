@@ -30,6 +30,21 @@ public sealed class PipelineOptions
     /// read, so a larger page gives more restaurants to run at once but makes a failed lane repeat more work.
     /// </summary>
     public int BatchSize { get; set; } = 100;
+
+    /// <summary>
+    /// While the feed is active, how often an instance reads it again without being signalled. A write signals the
+    /// pump of the instance that committed it, but with several instances the feed range holding that restaurant may
+    /// be leased by another one, which would otherwise only see the write at its next <c>ChangeFeed</c> timer tick.
+    /// <see cref="TimeSpan.Zero"/> turns following off (signals and the timer only).
+    /// </summary>
+    public TimeSpan FollowInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// How long an instance keeps following the feed after its last signal or published event. An idle instance
+    /// then costs no reads; a write after a quiet spell is published at once by the instance that committed it when that
+    /// instance holds the write's feed range, and at the holder's next <c>ChangeFeed</c> timer tick otherwise.
+    /// </summary>
+    public TimeSpan FollowWindow { get; set; } = TimeSpan.FromMinutes(2);
 }
 
 /// <summary>Start-up validation of <see cref="PipelineOptions"/>; every message names the setting to fix.</summary>
@@ -47,6 +62,16 @@ internal sealed class PipelineOptionsValidator : IValidateOptions<PipelineOption
         if (options.BatchSize is < 1 or > PipelineOptions.MaxAllowedBatchSize)
         {
             failures.Add($"{PipelineOptions.SectionName}:BatchSize must be between 1 and {PipelineOptions.MaxAllowedBatchSize}; got {options.BatchSize} (env Pipeline__BatchSize).");
+        }
+
+        if (options.FollowInterval < TimeSpan.Zero || options.FollowInterval > TimeSpan.FromMinutes(1))
+        {
+            failures.Add($"{PipelineOptions.SectionName}:FollowInterval must be between 00:00:00 (off) and 00:01:00; got {options.FollowInterval} (env Pipeline__FollowInterval).");
+        }
+
+        if (options.FollowWindow < TimeSpan.Zero || options.FollowWindow > TimeSpan.FromHours(1))
+        {
+            failures.Add($"{PipelineOptions.SectionName}:FollowWindow must be between 00:00:00 and 01:00:00; got {options.FollowWindow} (env Pipeline__FollowWindow).");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
