@@ -77,6 +77,7 @@ public static class DevHostApp
         });
         // Routing after the rewrite above, so the rewritten path is the one matched.
         app.UseRouting();
+        app.UseProblemForUnknownRoutes();
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.MapWebPubSubEmulator();

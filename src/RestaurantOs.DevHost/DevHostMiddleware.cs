@@ -27,6 +27,25 @@ internal static partial class DevHostMiddleware
     }
 
     /// <summary>
+    /// A request that nothing answered (no function route, page, emulator or dev endpoint) gets a 404 problem with
+    /// code <c>NOT_FOUND</c>, like every other error of the API, instead of an empty 404. Answers that chose 404
+    /// themselves (an unknown order) pass through unchanged: only requests that matched no endpoint are rewritten.
+    /// </summary>
+    public static IApplicationBuilder UseProblemForUnknownRoutes(this IApplicationBuilder app) =>
+        app.Use(async (context, next) =>
+        {
+            await next(context).ConfigureAwait(false);
+            if (context.Response.StatusCode == StatusCodes.Status404NotFound && !context.Response.HasStarted && context.GetEndpoint() is null
+                && !context.WebSockets.IsWebSocketRequest)
+            {
+                var problem = ApiResults.Problem(StatusCodes.Status404NotFound, "Not found",
+                    $"Nothing is served at {context.Request.Method} {context.Request.Path}. The API is under /api (GET /api/problems lists its errors); the pages are at /.",
+                    "NOT_FOUND");
+                await problem.ExecuteResultAsync(new Microsoft.AspNetCore.Mvc.ActionContext(context, new RouteData(), new Microsoft.AspNetCore.Mvc.Abstractions.ActionDescriptor())).ConfigureAwait(false);
+            }
+        });
+
+    /// <summary>
     /// A request whose client went away (the emulator dropping an upstream call when its socket closed, a browser
     /// leaving) is logged at debug level, not as an unhandled error by the exception handler after it.
     /// </summary>

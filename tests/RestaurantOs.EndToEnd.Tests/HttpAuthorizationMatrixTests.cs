@@ -170,7 +170,7 @@ public sealed class HttpAuthorizationMatrixTests(DevHostFixture host) : IClassFi
     /// <summary>docs/api.md's "Who may call what" table: operation → role → cell.</summary>
     private static Dictionary<string, Dictionary<string, string>> DocumentedTable()
     {
-        var lines = File.ReadAllLines(DocsPath("api.md"));
+        var lines = File.ReadAllLines(RepoFiles.Docs("api.md"));
         var header = Array.FindIndex(lines, l => l.StartsWith("| Operation | Request |", StringComparison.Ordinal));
         Assert.True(header >= 0, "docs/api.md has no '| Operation | Request |' table");
         var columns = Split(lines[header]);
@@ -186,18 +186,4 @@ public sealed class HttpAuthorizationMatrixTests(DevHostFixture host) : IClassFi
     }
 
     private static string[] Split(string line) => [.. line.Trim().Trim('|').Split('|').Select(c => c.Trim())];
-
-    private static string DocsPath(string name)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "docs", name);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new FileNotFoundException($"docs/{name} not found above {AppContext.BaseDirectory}");
-    }
 }

@@ -21,6 +21,8 @@ public sealed class FunctionsMetadataTests
         { "SendNotification", "httpTrigger", "notifications", "post" },
         { "CatchUp", "httpTrigger", "events", "get" },
         { "Health", "httpTrigger", "health", "get" },
+        { "ProblemTypes", "httpTrigger", "problems", "get" },
+        { "ProblemType", "httpTrigger", "problems/{code}", "get" },
         { "ChangeFeed", "timerTrigger", null, "%ChangeFeedSchedule%" },
         { "KdsBatch", "timerTrigger", null, "%KdsSchedule%" },
         { "AuthGrace", "timerTrigger", null, "%AuthGraceSchedule%" },

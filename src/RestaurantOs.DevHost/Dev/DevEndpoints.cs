@@ -63,7 +63,11 @@ internal static class DevEndpoints
 
         if (errors.Count > 0)
         {
-            return Results.ValidationProblem(errors, "The token request is invalid.", type: "https://httpstatuses.io/400");
+            return Results.ValidationProblem(
+                errors,
+                "The token request is invalid.",
+                type: RestaurantOs.Functions.Http.ProblemCatalog.TypeUri(request, "VALIDATION_FAILED"),
+                extensions: new Dictionary<string, object?> { ["code"] = "VALIDATION_FAILED" });
         }
 
         var lifetimeMinutes = int.TryParse(request.Query["minutes"], NumberStyles.None, CultureInfo.InvariantCulture, out var m) && m is > 0 and <= 24 * 60 ? m : 8 * 60;

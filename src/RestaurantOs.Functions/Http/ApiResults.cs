@@ -21,19 +21,17 @@ internal static class ApiResults
     /// <summary>The function wrote the response itself (the Web PubSub codec does); leave it as it is.</summary>
     public static IActionResult Written() => WrittenResult.Instance;
 
-    public static IActionResult Problem(int status, string title, string detail, string? code = null, IReadOnlyDictionary<string, string[]>? errors = null) =>
-        new ProblemResult(new ProblemDetailsBody
-        {
-            Type = $"https://httpstatuses.io/{status}",
-            Title = title,
-            Status = status,
-            Detail = detail,
-            Code = code,
-            Errors = errors,
-        });
+    /// <summary>An RFC 7807 problem; its <c>type</c> is the code's entry in <see cref="ProblemCatalog"/> on this origin.</summary>
+    public static IActionResult Problem(int status, string title, string detail, string code, IReadOnlyDictionary<string, string[]>? errors = null) =>
+        new ProblemResult(status, title, detail, code, errors, WwwAuthenticate: null);
 
-    public static IActionResult Unauthorized(string detail) =>
-        Problem(StatusCodes.Status401Unauthorized, "Unauthorized", detail, "UNAUTHORIZED");
+    /// <summary>
+    /// 401 with <c>WWW-Authenticate: Bearer</c> (RFC 6750): without <c>error</c> when no token was sent, with
+    /// <c>error="invalid_token"</c> when the token was refused.
+    /// </summary>
+    public static IActionResult Unauthorized(string detail, bool tokenSent) =>
+        new ProblemResult(StatusCodes.Status401Unauthorized, "Unauthorized", detail, "UNAUTHORIZED", null,
+            tokenSent ? "Bearer realm=\"restaurant-os\", error=\"invalid_token\"" : "Bearer realm=\"restaurant-os\"");
 
     public static IActionResult BadRequest(string detail, string code = "INVALID_REQUEST", IReadOnlyDictionary<string, string[]>? errors = null) =>
         Problem(StatusCodes.Status400BadRequest, "Bad request", detail, code, errors);
@@ -66,13 +64,27 @@ internal static class ApiResults
         }
     }
 
-    private sealed class ProblemResult(ProblemDetailsBody body) : IActionResult
+    private sealed record ProblemResult(int Status, string Title, string Detail, string Code, IReadOnlyDictionary<string, string[]>? Errors, string? WwwAuthenticate) : IActionResult
     {
         public async Task ExecuteResultAsync(ActionContext context)
         {
             var response = context.HttpContext.Response;
-            response.StatusCode = body.Status;
+            response.StatusCode = Status;
             response.ContentType = "application/problem+json; charset=utf-8";
+            if (WwwAuthenticate is not null)
+            {
+                response.Headers.WWWAuthenticate = WwwAuthenticate;
+            }
+
+            var body = new ProblemDetailsBody
+            {
+                Type = ProblemCatalog.TypeUri(context.HttpContext.Request, Code),
+                Title = Title,
+                Status = Status,
+                Detail = Detail,
+                Code = Code,
+                Errors = Errors,
+            };
             await JsonSerializer.SerializeAsync(response.Body, body, FunctionsJsonContext.Default.ProblemDetailsBody, context.HttpContext.RequestAborted).ConfigureAwait(false);
         }
     }
@@ -101,6 +113,6 @@ internal sealed record ProblemDetailsBody
     public required string Title { get; init; }
     public required int Status { get; init; }
     public required string Detail { get; init; }
-    public string? Code { get; init; }
+    public required string Code { get; init; }
     public IReadOnlyDictionary<string, string[]>? Errors { get; init; }
 }

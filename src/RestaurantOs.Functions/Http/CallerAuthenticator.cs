@@ -19,7 +19,7 @@ public sealed class CallerAuthenticator(IAppTokenValidator validator, RealtimeMe
         string? header = request.Headers.Authorization;
         if (header is null || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length <= 7)
         {
-            return (null, ApiResults.Unauthorized("Send the app token as 'Authorization: Bearer <token>'."));
+            return (null, ApiResults.Unauthorized("Send the app token as 'Authorization: Bearer <token>'.", tokenSent: false));
         }
 
         var outcome = await validator.ValidateAsync(header[7..].Trim(), cancellationToken).ConfigureAwait(false);
@@ -28,7 +28,7 @@ public sealed class CallerAuthenticator(IAppTokenValidator validator, RealtimeMe
             metrics.AuthFailed(outcome.ErrorCode);
             return outcome.ErrorCode == Realtime.Protocol.ErrorCodes.InternalError
                 ? (null, ApiResults.Problem(StatusCodes.Status503ServiceUnavailable, "Service unavailable", outcome.ErrorMessage, outcome.ErrorCode))
-                : (null, ApiResults.Unauthorized(outcome.ErrorMessage));
+                : (null, ApiResults.Unauthorized(outcome.ErrorMessage, tokenSent: true));
         }
 
         return (outcome.Identity, null);

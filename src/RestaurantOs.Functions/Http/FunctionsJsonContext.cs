@@ -24,6 +24,8 @@ namespace RestaurantOs.Functions.Http;
 [JsonSerializable(typeof(Notification))]
 [JsonSerializable(typeof(RealtimeEvent))]
 [JsonSerializable(typeof(ProblemDetailsBody))]
+[JsonSerializable(typeof(ProblemKind))]
+[JsonSerializable(typeof(IReadOnlyList<ProblemKind>))]
 [JsonSerializable(typeof(HealthReport))]
 [JsonSerializable(typeof(RestaurantOs.WebPubSub.Client.NegotiateResponse))]
 internal sealed partial class FunctionsJsonContext : JsonSerializerContext;
