@@ -23,6 +23,7 @@ public sealed class FunctionsMetadataTests
         { "Health", "httpTrigger", "health", "get" },
         { "ProblemTypes", "httpTrigger", "problems", "get" },
         { "ProblemType", "httpTrigger", "problems/{code}", "get" },
+        { "OpenApiDocument", "httpTrigger", "openapi.json", "get" },
         { "ChangeFeed", "timerTrigger", null, "%ChangeFeedSchedule%" },
         { "KdsBatch", "timerTrigger", null, "%KdsSchedule%" },
         { "AuthGrace", "timerTrigger", null, "%AuthGraceSchedule%" },

@@ -16,6 +16,9 @@ internal static class ApiResults
     public static IActionResult Json<T>(T value, JsonTypeInfo<T> typeInfo, int statusCode = StatusCodes.Status200OK) =>
         new JsonResult<T>(value, typeInfo, statusCode);
 
+    /// <summary>Bytes that are already JSON (an embedded document), written as they are.</summary>
+    public static IActionResult JsonBytes(ReadOnlyMemory<byte> utf8Json) => new JsonBytesResult(utf8Json);
+
     public static IActionResult NoContent() => new StatusResult(StatusCodes.Status204NoContent);
 
     /// <summary>The function wrote the response itself (the Web PubSub codec does); leave it as it is.</summary>
@@ -86,6 +89,18 @@ internal static class ApiResults
                 Errors = Errors,
             };
             await JsonSerializer.SerializeAsync(response.Body, body, FunctionsJsonContext.Default.ProblemDetailsBody, context.HttpContext.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
+    private sealed class JsonBytesResult(ReadOnlyMemory<byte> utf8Json) : IActionResult
+    {
+        public async Task ExecuteResultAsync(ActionContext context)
+        {
+            var response = context.HttpContext.Response;
+            response.StatusCode = StatusCodes.Status200OK;
+            response.ContentType = "application/json; charset=utf-8";
+            response.ContentLength = utf8Json.Length;
+            await response.Body.WriteAsync(utf8Json, context.HttpContext.RequestAborted).ConfigureAwait(false);
         }
     }
 
