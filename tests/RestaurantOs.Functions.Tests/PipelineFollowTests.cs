@@ -31,7 +31,10 @@ public sealed class PipelineFollowTests : IAsyncDisposable
         return host;
     }
 
-    /// <summary>B pumps first (a signal, as its own write would give) and so holds the feed's only lease.</summary>
+    /// <summary>
+    /// B takes a write of its own first: its pump publishes it and so holds the feed's only lease (and, with
+    /// following on, follows the feed). Waiting for that publish means B's pump is idle again when A writes.
+    /// </summary>
     private async Task<(FunctionsTestHost A, FunctionsTestHost B)> StartAsync(string followInterval)
     {
         var b = Instance(followInterval);
@@ -43,14 +46,21 @@ public sealed class PipelineFollowTests : IAsyncDisposable
             await host.Services.GetRequiredService<ChangeFeedPump>().StartAsync(Ct);
         }
 
-        b.Services.GetRequiredService<ChangeFeedPump>().NotifyChanged();
-        await b.Services.GetRequiredService<EventPipeline>().PumpAsync(Ct).WaitAsync(Timeout, Ct);
+        var warmUp = Guid.NewGuid();
+        await WriteOrderThroughAsync(b, warmUp);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(Timeout);
+        while (!b.Broadcasts().Any(e => e.Event.RestaurantId == warmUp))
+        {
+            await Task.Delay(10, timeout.Token);
+        }
+
         return (a, b);
     }
 
-    private async Task WriteOrderThroughAsync(FunctionsTestHost host)
+    private async Task WriteOrderThroughAsync(FunctionsTestHost host, Guid? restaurant = null)
     {
-        var request = host.Request("POST", "/api/orders", host.Token(_restaurant, Role.Server), """{"items":[{"name":"Soup","quantity":1,"price":900}],"table_number":"T1"}""");
+        var request = host.Request("POST", "/api/orders", host.Token(restaurant ?? _restaurant, Role.Server), """{"items":[{"name":"Soup","quantity":1,"price":900}],"table_number":"T1"}""");
         var (status, body, _) = await FunctionsTestHost.ExecuteAsync(request, await host.Create<OrderFunctions>().CreateOrder(request, Ct));
         Assert.True(status == 201, body);
     }
