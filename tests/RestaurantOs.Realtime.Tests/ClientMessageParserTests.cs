@@ -54,6 +54,29 @@ public sealed class ClientMessageParserTests
     }
 
     [Fact]
+    public void Ping_may_report_the_last_applied_seq()
+    {
+        Assert.Null(Assert.IsType<PingMessage>(Parse("""{"type":"ping"}""").Message).AppliedSeq);
+        Assert.Equal(0, Assert.IsType<PingMessage>(Parse("""{"type":"ping","applied_seq":0}""").Message).AppliedSeq);
+        Assert.Equal(long.MaxValue, Assert.IsType<PingMessage>(Parse("""{"type":"ping","applied_seq":9223372036854775807}""").Message).AppliedSeq);
+    }
+
+    [Theory]
+    [InlineData("""{"type":"ping","applied_seq":-1}""")]
+    [InlineData("""{"type":"ping","applied_seq":1.5}""")]
+    [InlineData("""{"type":"ping","applied_seq":"7"}""")]
+    [InlineData("""{"type":"ping","applied_seq":null}""")]
+    [InlineData("""{"type":"ping","applied_seq":9223372036854775808}""")]
+    [InlineData("""{"type":"ping","applied_seq":1,"applied_seq":2}""")]
+    public void A_bad_applied_seq_is_an_invalid_message(string frame)
+    {
+        var result = Parse(frame);
+        Assert.Null(result.Message);
+        Assert.NotNull(result.Error);
+        Assert.Equal(ErrorCodes.InvalidMessage, result.Error.Code);
+    }
+
+    [Fact]
     public void Unknown_fields_are_ignored()
     {
         var result = Parse("""{"type":"ping","x":[1,2,{"y":null}],"timestamp":"now"}""");

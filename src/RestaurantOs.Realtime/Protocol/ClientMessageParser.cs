@@ -40,6 +40,7 @@ public static partial class ClientMessageParser
     private const string FieldEvents = "events";
     private const string FieldFilters = "filters";
     private const string FieldSince = "since";
+    private const string FieldAppliedSeq = "applied_seq";
 
     /// <summary>The only filter key.</summary>
     public const string TableNumberFilter = "table_number";
@@ -113,7 +114,7 @@ public static partial class ClientMessageParser
             return Invalid("Message must be a JSON object.");
         }
 
-        JsonElement? type = null, restaurantId = null, token = null, events = null, filters = null, since = null;
+        JsonElement? type = null, restaurantId = null, token = null, events = null, filters = null, since = null, appliedSeq = null;
         foreach (var property in root.EnumerateObject())
         {
             ref JsonElement? slot = ref type;
@@ -125,6 +126,7 @@ public static partial class ClientMessageParser
                 case FieldEvents: slot = ref events; break;
                 case FieldFilters: slot = ref filters; break;
                 case FieldSince: slot = ref since; break;
+                case FieldAppliedSeq: slot = ref appliedSeq; break;
                 default: continue; // Unknown fields are ignored (documented in docs/events.md).
             }
 
@@ -163,7 +165,7 @@ public static partial class ClientMessageParser
             "auth" => ParseAuth(token),
             "subscribe" => ParseSubscribe(events, filters),
             "unsubscribe" => ParseUnsubscribe(events),
-            "ping" => ParseResult.Ok(new PingMessage()),
+            "ping" => ParsePing(appliedSeq),
             "resume" => ParseResume(since),
             _ => ParseResult.Fail(ErrorCodes.UnknownType, "Unknown message type."),
         };
@@ -272,6 +274,21 @@ public static partial class ClientMessageParser
         }
 
         return (names, null);
+    }
+
+    private static ParseResult ParsePing(JsonElement? appliedSeq)
+    {
+        if (appliedSeq is null)
+        {
+            return ParseResult.Ok(new PingMessage());
+        }
+
+        if (appliedSeq is not { ValueKind: JsonValueKind.Number } element || !element.TryGetInt64(out var value) || value < 0)
+        {
+            return Invalid("Field 'applied_seq' must be an integer >= 0.");
+        }
+
+        return ParseResult.Ok(new PingMessage(value));
     }
 
     private static ParseResult ParseResume(JsonElement? since)

@@ -19,7 +19,10 @@ public sealed record SubscribeMessage(IReadOnlyList<string> Events, IReadOnlyDic
 
 public sealed record UnsubscribeMessage(IReadOnlyList<string> Events) : ClientMessage("unsubscribe");
 
-public sealed record PingMessage() : ClientMessage("ping");
+/// <param name="AppliedSeq">
+/// The last seq the screen says it has applied (optional; a delivery receipt the client reports with its heartbeat).
+/// </param>
+public sealed record PingMessage(long? AppliedSeq = null) : ClientMessage("ping");
 
 /// <param name="Since">The last seq the client applied (0 for none).</param>
 public sealed record ResumeMessage(long Since) : ClientMessage("resume");
