@@ -80,6 +80,12 @@ public static class DevHostApp
         app.UseProblemForUnknownRoutes();
         app.UseDefaultFiles();
         app.UseStaticFiles();
+        // The browser client package (clients/js, copied beside the binaries) at /js/, where the pages import it.
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            FileProvider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(Path.Combine(AppContext.BaseDirectory, "clients", "js")),
+            RequestPath = "/js",
+        });
         app.MapWebPubSubEmulator();
         app.MapSeedCompatibleEndpoint("/ws", Hub);
         app.MapFunctions(typeof(OrderFunctions).Assembly);

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import * as mod from '../../src/RestaurantOs.DevHost/wwwroot/js/restaurant-os-realtime.js';
+import * as mod from '../../clients/js/restaurant-os-realtime.js';
 
-const dir = new URL('../../src/RestaurantOs.DevHost/wwwroot/js/', import.meta.url);
+const dir = new URL('../../clients/js/', import.meta.url);
 
 // Values the .d.ts declares (types and interfaces have no runtime counterpart and are ignored).
 function declaredValueExports(dts) {

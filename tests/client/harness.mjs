@@ -1,4 +1,4 @@
-import { RealtimeClient } from '../../src/RestaurantOs.DevHost/wwwroot/js/restaurant-os-realtime.js';
+import { RealtimeClient } from '../../clients/js/restaurant-os-realtime.js';
 import { FakeTimers, makeFakeWebSocket, flush } from './fakes.mjs';
 
 export const HUB_URL = 'ws://host.test/client/hubs/restaurant';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RealtimeClient, backoffDelay } from '../../src/RestaurantOs.DevHost/wwwroot/js/restaurant-os-realtime.js';
+import { RealtimeClient, backoffDelay } from '../../clients/js/restaurant-os-realtime.js';
 import { flush, deferred } from './fakes.mjs';
 import { setup, connectOpen, acceptLatest, dropAndReconnect, HUB_URL } from './harness.mjs';
 

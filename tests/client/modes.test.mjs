@@ -147,7 +147,7 @@ const b64url = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
 const jwt = (expSeconds, sub = 'u1') => `${b64url({ alg: 'HS256', typ: 'JWT' })}.${b64url({ sub, exp: expSeconds })}.sig`;
 
 test('jwtExpiryMs reads exp from a JWT and tolerates anything else', async () => {
-  const { jwtExpiryMs } = await import('../../src/RestaurantOs.DevHost/wwwroot/js/restaurant-os-realtime.js');
+  const { jwtExpiryMs } = await import('../../clients/js/restaurant-os-realtime.js');
   assert.equal(jwtExpiryMs(jwt(1800000000)), 1800000000 * 1000);
   assert.equal(jwtExpiryMs('opaque-token'), null);
   assert.equal(jwtExpiryMs('a.!!!.c'), null);

@@ -1,4 +1,5 @@
 // Restaurant OS Realtime — browser client (plain ES module, no dependencies, no build step).
+// Package: @restaurant-os/realtime (clients/js); DevHost serves this same file at /js/restaurant-os-realtime.js.
 //
 // Owns exactly ONE WebSocket and ONE set of timers per RealtimeClient object, driven by a single state
 // machine: idle -> connecting -> open -> reconnecting -> open ... -> closed. Every asynchronous step
@@ -144,6 +145,11 @@ export class RealtimeClient {
     this._stableAfterMs = options.stableAfterMs ?? 10000;
     this._replayTimeoutMs = options.replayTimeoutMs ?? 10000;
     if (typeof this._WebSocket !== 'function') throw new TypeError('no WebSocket constructor available: pass options.WebSocket');
+    // Where the browser says it is back: `online` on the window, `visibilitychange` on the document.
+    this._wakeWindow = options.window !== undefined ? options.window : (g.window ?? null);
+    this._wakeDocument = options.document !== undefined ? options.document : (g.document ?? null);
+    this._onWake = (ev) => this._wake(ev?.type ?? 'wake');
+    this._wakeAttached = false;
 
     this._state = 'idle';
     this._gen = 0;              // bumped on every new attempt and on close(): stale callbacks compare and bail
@@ -200,6 +206,7 @@ export class RealtimeClient {
     this._closedBy = null;
     this._attempt = 0;
     this._authTimeoutRetried = false;
+    this._attachWakeListeners();
     this._setState('connecting');
     return (this._connectPromise = this._openSocket());
   }
@@ -253,7 +260,8 @@ export class RealtimeClient {
    */
   ping() {
     if (this._state !== 'open') return false;
-    const sent = this._send({ type: 'ping' });
+    // The heartbeat doubles as a delivery receipt: the last seq this screen applied (omitted until there is one).
+    const sent = this._send(this._lastSeq === null ? { type: 'ping' } : { type: 'ping', applied_seq: this._lastSeq });
     if (sent && this._timers.watchdog == null) this._setWatchdog(this._pongTimeoutMs, 'heartbeat-timeout');
     return sent;
   }
@@ -388,6 +396,39 @@ export class RealtimeClient {
     }, delay);
   }
 
+  _attachWakeListeners() {
+    if (this._wakeAttached) return;
+    this._wakeWindow?.addEventListener?.('online', this._onWake);
+    this._wakeDocument?.addEventListener?.('visibilitychange', this._onWake);
+    this._wakeAttached = true;
+  }
+
+  _detachWakeListeners() {
+    if (!this._wakeAttached) return;
+    this._wakeWindow?.removeEventListener?.('online', this._onWake);
+    this._wakeDocument?.removeEventListener?.('visibilitychange', this._onWake);
+    this._wakeAttached = false;
+  }
+
+  /**
+   * The network is back or the page is visible again (a tablet that slept). Waiting out the backoff (up to
+   * maxReconnectDelayMs) would leave the screen showing old tickets: a pending reconnect happens now. An open
+   * socket may have died while the device slept without any close event, so it is probed with a ping, and the
+   * watchdog replaces it if nothing answers within pongTimeoutMs. An attempt already in flight is left alone, so
+   * a wake never opens a second socket.
+   */
+  _wake(reason) {
+    if (this._closedBy) return;
+    if (reason === 'visibilitychange' && this._wakeDocument?.visibilityState !== 'visible') return;
+    if (this._state === 'reconnecting' && this._timers.reconnect != null) {
+      this._log('wake (', reason, '): reconnecting now');
+      this._clearTimer('reconnect');
+      this._connectPromise = this._openSocket();
+    } else if (this._state === 'open') {
+      this.ping();
+    }
+  }
+
   _terminal(err) {
     this._closedBy = 'terminal';
     this._emitError({ ...err, terminal: true });
@@ -396,6 +437,7 @@ export class RealtimeClient {
 
   _shutdown(code, reason) {
     this._gen++;
+    this._detachWakeListeners();
     this._teardownSocket(code, reason);
     this._clearAllTimers();
     this._held = [];

@@ -245,6 +245,22 @@ export interface RealtimeClientOptions {
   versionCacheSize?: number;
   /** console.debug logging; default localStorage.DEBUG_WS === 'true'. */
   debug?: boolean;
+  /**
+   * Where `online` fires (default globalThis.window). When it fires while a reconnect waits out its backoff, the
+   * client reconnects at once. Pass null to turn this off.
+   */
+  window?: WakeTarget | null;
+  /**
+   * Where `visibilitychange` fires (default globalThis.document). When the page becomes visible again, a waiting
+   * reconnect happens at once and an open socket is probed with a ping (a tablet that slept). Pass null to turn off.
+   */
+  document?: (WakeTarget & { readonly visibilityState?: string }) | null;
+}
+
+/** The part of EventTarget the client uses for wake-ups. */
+export interface WakeTarget {
+  addEventListener(type: string, listener: (event: { type: string }) => void): void;
+  removeEventListener(type: string, listener: (event: { type: string }) => void): void;
 }
 
 export declare class RealtimeClient {
@@ -266,7 +282,7 @@ export declare class RealtimeClient {
   subscribe(events: string | string[], filters?: { table_number?: string } & Record<string, string>): void;
   /** Unsubscribe (remembered across reconnects). */
   unsubscribe(events: string | string[]): void;
-  /** Send a `ping` now; if no message arrives within pongTimeoutMs the connection is replaced. False when not open. */
+  /** Send a `ping` (with `applied_seq`, the last seq applied, once there is one); if no message arrives within pongTimeoutMs the connection is replaced. False when not open. */
   ping(): boolean;
   /** Send `auth` with a new token on the open socket, or keep it for the next connect. */
   refreshToken(token?: string): Promise<void>;
