@@ -10,7 +10,7 @@ public sealed class CosmosEventHistoryTests : IDisposable
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
     private readonly CosmosFakes fakes = new();
     private readonly Guid restaurant = Guid.NewGuid();
-    private readonly List<(string Op, string? Id, string Body, string? IfMatch)> operations = [];
+    private readonly List<BatchOperation> operations = [];
     private readonly Queue<ResponseMessage> counterReads = new();
     private readonly Queue<TransactionalBatchResponse> batchResults = new();
     private PartitionKey? batchPartition;
@@ -20,42 +20,18 @@ public sealed class CosmosEventHistoryTests : IDisposable
         fakes.Events
             .Setup(c => c.ReadItemStreamAsync("$counter", It.IsAny<PartitionKey>(), It.IsAny<ItemRequestOptions>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync(() => counterReads.Dequeue());
-        fakes.Events
-            .Setup(c => c.CreateTransactionalBatch(It.IsAny<PartitionKey>()))
-            .Returns((PartitionKey pk) =>
+        fakes.RecordEventBatches(
+            pk =>
             {
                 batchPartition = pk;
-                var batch = new Mock<TransactionalBatch>();
-                batch.Setup(b => b.CreateItemStream(It.IsAny<Stream>(), It.IsAny<TransactionalBatchItemRequestOptions>()))
-                    .Callback((Stream s, TransactionalBatchItemRequestOptions o) => operations.Add(("create", null, ReadAll(s), o?.IfMatchEtag)))
-                    .Returns(batch.Object);
-                batch.Setup(b => b.ReplaceItemStream(It.IsAny<string>(), It.IsAny<Stream>(), It.IsAny<TransactionalBatchItemRequestOptions>()))
-                    .Callback((string id, Stream s, TransactionalBatchItemRequestOptions o) => operations.Add(("replace", id, ReadAll(s), o?.IfMatchEtag)))
-                    .Returns(batch.Object);
-                batch.Setup(b => b.ExecuteAsync(It.IsAny<CancellationToken>())).ReturnsAsync(() => batchResults.Dequeue());
-                return batch.Object;
-            });
+                return operations;
+            },
+            batchResults);
     }
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public void Dispose() => fakes.Dispose();
-
-    private static TransactionalBatchResponse Batch(HttpStatusCode status, params HttpStatusCode[] results)
-    {
-        var response = new Mock<TransactionalBatchResponse>();
-        response.SetupGet(r => r.StatusCode).Returns(status);
-        response.SetupGet(r => r.IsSuccessStatusCode).Returns((int)status is >= 200 and < 300);
-        response.SetupGet(r => r.Count).Returns(results.Length);
-        for (var i = 0; i < results.Length; i++)
-        {
-            var result = new Mock<TransactionalBatchOperationResult>();
-            result.SetupGet(r => r.StatusCode).Returns(results[i]);
-            response.Setup(r => r[i]).Returns(result.Object);
-        }
-
-        return response.Object;
-    }
 
     private string Counter(long seq) =>
         $$"""{"id":"$counter","restaurantId":"{{restaurant}}","kind":"counter","seq":{{seq}},"ttl":-1}""";
@@ -64,7 +40,7 @@ public sealed class CosmosEventHistoryTests : IDisposable
     public async Task The_first_append_creates_the_counter_and_the_event_in_one_batch_in_the_restaurant_partition()
     {
         counterReads.Enqueue(Response(HttpStatusCode.NotFound));
-        batchResults.Enqueue(Batch(HttpStatusCode.OK, HttpStatusCode.Created, HttpStatusCode.Created));
+        batchResults.Enqueue(BatchResponse(HttpStatusCode.OK, HttpStatusCode.Created, HttpStatusCode.Created));
         var newEvent = Samples.Event(restaurant, id: "order/1:1");
 
         var (stored, appended) = await History(fakes).AppendAsync(newEvent, Ct).WaitAsync(Timeout, Ct);
@@ -90,7 +66,7 @@ public sealed class CosmosEventHistoryTests : IDisposable
     public async Task Later_appends_replace_the_counter_with_IfMatch_on_its_ETag()
     {
         counterReads.Enqueue(Response(HttpStatusCode.OK, Counter(4), "\"c4\""));
-        batchResults.Enqueue(Batch(HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.Created));
+        batchResults.Enqueue(BatchResponse(HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.Created));
 
         var (stored, appended) = await History(fakes).AppendAsync(Samples.Event(restaurant), Ct).WaitAsync(Timeout, Ct);
 
@@ -106,7 +82,7 @@ public sealed class CosmosEventHistoryTests : IDisposable
     {
         var newEvent = Samples.Event(restaurant, id: "order:x:1");
         counterReads.Enqueue(Response(HttpStatusCode.OK, Counter(7), "\"c7\""));
-        batchResults.Enqueue(Batch(HttpStatusCode.Conflict, HttpStatusCode.FailedDependency, HttpStatusCode.Conflict));
+        batchResults.Enqueue(BatchResponse(HttpStatusCode.Conflict, HttpStatusCode.FailedDependency, HttpStatusCode.Conflict));
         var storedItem = $$$"""
             {"id":"order:x:1","restaurantId":"{{{restaurant}}}","kind":"event","seq":3,"eventId":"order:x:1","type":"order:created",
              "timestamp":"2026-11-26T12:00:00.0000000+00:00","data":{"a":1},"scope":{"order_id":null,"table_number":"4"}}
@@ -129,8 +105,8 @@ public sealed class CosmosEventHistoryTests : IDisposable
     {
         counterReads.Enqueue(Response(HttpStatusCode.OK, Counter(4), "\"c4\""));
         counterReads.Enqueue(Response(HttpStatusCode.OK, Counter(5), "\"c5\""));
-        batchResults.Enqueue(Batch(HttpStatusCode.PreconditionFailed, HttpStatusCode.PreconditionFailed, HttpStatusCode.FailedDependency));
-        batchResults.Enqueue(Batch(HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.Created));
+        batchResults.Enqueue(BatchResponse(HttpStatusCode.PreconditionFailed, HttpStatusCode.PreconditionFailed, HttpStatusCode.FailedDependency));
+        batchResults.Enqueue(BatchResponse(HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.Created));
 
         var (stored, appended) = await History(fakes).AppendAsync(Samples.Event(restaurant), Ct).WaitAsync(Timeout, Ct);
 
@@ -144,7 +120,7 @@ public sealed class CosmosEventHistoryTests : IDisposable
     public async Task A_throttled_batch_surfaces_as_StoreThrottledException()
     {
         counterReads.Enqueue(Response(HttpStatusCode.OK, Counter(1), "\"c1\""));
-        batchResults.Enqueue(Batch(HttpStatusCode.TooManyRequests));
+        batchResults.Enqueue(BatchResponse(HttpStatusCode.TooManyRequests));
 
         await Assert.ThrowsAsync<StoreThrottledException>(() => History(fakes).AppendAsync(Samples.Event(restaurant), Ct)).WaitAsync(Timeout, Ct);
 

@@ -114,6 +114,45 @@ internal sealed class CosmosFakes : IDisposable
         return json[..^1] + ",\"_ts\":" + ts + ",\"_etag\":\"\\\"srv\\\"\"}";
     }
 
+    /// <summary>
+    /// Makes the events container record its transactional batches: <paramref name="operationsFor"/> is told each
+    /// batch's partition and returns the list that batch's create/replace operations are added to; each execution
+    /// answers with the next of <paramref name="results"/>.
+    /// </summary>
+    public void RecordEventBatches(Func<PartitionKey, List<BatchOperation>> operationsFor, Queue<TransactionalBatchResponse> results) =>
+        Events
+            .Setup(c => c.CreateTransactionalBatch(It.IsAny<PartitionKey>()))
+            .Returns((PartitionKey pk) =>
+            {
+                var operations = operationsFor(pk);
+                var batch = new Mock<TransactionalBatch>();
+                batch.Setup(b => b.CreateItemStream(It.IsAny<Stream>(), It.IsAny<TransactionalBatchItemRequestOptions>()))
+                    .Callback((Stream s, TransactionalBatchItemRequestOptions o) => operations.Add(new("create", null, ReadAll(s), o?.IfMatchEtag)))
+                    .Returns(batch.Object);
+                batch.Setup(b => b.ReplaceItemStream(It.IsAny<string>(), It.IsAny<Stream>(), It.IsAny<TransactionalBatchItemRequestOptions>()))
+                    .Callback((string id, Stream s, TransactionalBatchItemRequestOptions o) => operations.Add(new("replace", id, ReadAll(s), o?.IfMatchEtag)))
+                    .Returns(batch.Object);
+                batch.Setup(b => b.ExecuteAsync(It.IsAny<CancellationToken>())).ReturnsAsync(() => results.Dequeue());
+                return batch.Object;
+            });
+
+    /// <summary>A transactional batch's answer: its status and one status per operation.</summary>
+    public static TransactionalBatchResponse BatchResponse(HttpStatusCode status, params HttpStatusCode[] results)
+    {
+        var response = new Mock<TransactionalBatchResponse>();
+        response.SetupGet(r => r.StatusCode).Returns(status);
+        response.SetupGet(r => r.IsSuccessStatusCode).Returns((int)status is >= 200 and < 300);
+        response.SetupGet(r => r.Count).Returns(results.Length);
+        for (var i = 0; i < results.Length; i++)
+        {
+            var result = new Mock<TransactionalBatchOperationResult>();
+            result.SetupGet(r => r.StatusCode).Returns(results[i]);
+            response.Setup(r => r[i]).Returns(result.Object);
+        }
+
+        return response.Object;
+    }
+
     public static CosmosEventHistory History(CosmosFakes fakes, int maxEvents = 10_000) =>
         new(fakes.Containers, Microsoft.Extensions.Options.Options.Create(new HistoryOptions { MaxEventsPerRestaurant = maxEvents }), fakes.Metrics, NullLogger<CosmosEventHistory>.Instance);
 
@@ -123,3 +162,6 @@ internal sealed class CosmosFakes : IDisposable
         services.Dispose();
     }
 }
+
+/// <summary>One operation of a recorded transactional batch.</summary>
+internal sealed record BatchOperation(string Op, string? Id, string Body, string? IfMatch);

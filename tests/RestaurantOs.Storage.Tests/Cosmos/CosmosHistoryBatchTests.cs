@@ -17,7 +17,7 @@ public sealed class CosmosHistoryBatchTests : IDisposable
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
     private readonly CosmosFakes fakes = new();
     private readonly Guid restaurant = Guid.NewGuid();
-    private readonly List<List<(string Op, string? Id, string Body, string? IfMatch)>> batches = [];
+    private readonly List<List<BatchOperation>> batches = [];
     private readonly Queue<ResponseMessage> counterReads = new();
     private readonly Queue<TransactionalBatchResponse> batchResults = new();
     private readonly Dictionary<string, string> storedEvents = new(StringComparer.Ordinal);
@@ -39,44 +39,20 @@ public sealed class CosmosHistoryBatchTests : IDisposable
 
                 return storedEvents.TryGetValue(id, out var item) ? Response(HttpStatusCode.OK, item) : Response(HttpStatusCode.NotFound);
             });
-        fakes.Events
-            .Setup(c => c.CreateTransactionalBatch(It.IsAny<PartitionKey>()))
-            .Returns((PartitionKey pk) =>
+        fakes.RecordEventBatches(
+            pk =>
             {
                 Assert.Equal(new PartitionKey(restaurant.ToString()), pk);
-                var operations = new List<(string Op, string? Id, string Body, string? IfMatch)>();
+                var operations = new List<BatchOperation>();
                 batches.Add(operations);
-                var batch = new Mock<TransactionalBatch>();
-                batch.Setup(b => b.CreateItemStream(It.IsAny<Stream>(), It.IsAny<TransactionalBatchItemRequestOptions>()))
-                    .Callback((Stream s, TransactionalBatchItemRequestOptions o) => operations.Add(("create", null, ReadAll(s), o?.IfMatchEtag)))
-                    .Returns(batch.Object);
-                batch.Setup(b => b.ReplaceItemStream(It.IsAny<string>(), It.IsAny<Stream>(), It.IsAny<TransactionalBatchItemRequestOptions>()))
-                    .Callback((string id, Stream s, TransactionalBatchItemRequestOptions o) => operations.Add(("replace", id, ReadAll(s), o?.IfMatchEtag)))
-                    .Returns(batch.Object);
-                batch.Setup(b => b.ExecuteAsync(It.IsAny<CancellationToken>())).ReturnsAsync(() => batchResults.Dequeue());
-                return batch.Object;
-            });
+                return operations;
+            },
+            batchResults);
     }
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public void Dispose() => fakes.Dispose();
-
-    private static TransactionalBatchResponse Batch(HttpStatusCode status, params HttpStatusCode[] results)
-    {
-        var response = new Mock<TransactionalBatchResponse>();
-        response.SetupGet(r => r.StatusCode).Returns(status);
-        response.SetupGet(r => r.IsSuccessStatusCode).Returns((int)status is >= 200 and < 300);
-        response.SetupGet(r => r.Count).Returns(results.Length);
-        for (var i = 0; i < results.Length; i++)
-        {
-            var result = new Mock<TransactionalBatchOperationResult>();
-            result.SetupGet(r => r.StatusCode).Returns(results[i]);
-            response.Setup(r => r[i]).Returns(result.Object);
-        }
-
-        return response.Object;
-    }
 
     private string Counter(long seq) =>
         $$"""{"id":"$counter","restaurantId":"{{restaurant}}","kind":"counter","seq":{{seq}},"ttl":-1}""";
@@ -89,15 +65,15 @@ public sealed class CosmosHistoryBatchTests : IDisposable
 
     private NewEvent[] Events(params string[] ids) => [.. ids.Select(id => Samples.Event(restaurant, id: id))];
 
-    private static long Seq((string Op, string? Id, string Body, string? IfMatch) operation) => Json(operation.Body).GetProperty("seq").GetInt64();
+    private static long Seq(BatchOperation operation) => Json(operation.Body).GetProperty("seq").GetInt64();
 
     [Fact]
     public async Task More_than_99_events_are_split_into_batches_of_at_most_100_operations_with_the_counter_in_each()
     {
         counterReads.Enqueue(Response(HttpStatusCode.NotFound));
         counterReads.Enqueue(Response(HttpStatusCode.OK, Counter(99), "\"c99\""));
-        batchResults.Enqueue(Batch(HttpStatusCode.OK));
-        batchResults.Enqueue(Batch(HttpStatusCode.OK));
+        batchResults.Enqueue(BatchResponse(HttpStatusCode.OK));
+        batchResults.Enqueue(BatchResponse(HttpStatusCode.OK));
         var ids = Enumerable.Range(1, 150).Select(i => $"e{i}").ToArray();
 
         var results = await History(fakes).AppendManyAsync(Events(ids), Ct).WaitAsync(Timeout, Ct);
@@ -116,8 +92,8 @@ public sealed class CosmosHistoryBatchTests : IDisposable
     {
         counterReads.Enqueue(Response(HttpStatusCode.NotFound));
         counterReads.Enqueue(Response(HttpStatusCode.OK, Counter(29), "\"c29\""));
-        batchResults.Enqueue(Batch(HttpStatusCode.OK));
-        batchResults.Enqueue(Batch(HttpStatusCode.OK));
+        batchResults.Enqueue(BatchResponse(HttpStatusCode.OK));
+        batchResults.Enqueue(BatchResponse(HttpStatusCode.OK));
         var bulky = JsonSerializer.SerializeToElement(new Dictionary<string, string> { ["note"] = new string('x', 50_000) }, TestJsonContext.Default.DictionaryStringString);
         var events = Enumerable.Range(1, 40).Select(i => Samples.Event(restaurant, id: $"big{i}") with { Data = bulky }).ToArray();
 
@@ -135,8 +111,8 @@ public sealed class CosmosHistoryBatchTests : IDisposable
         Store("a", 7);
         counterReads.Enqueue(Response(HttpStatusCode.OK, Counter(7), "\"c7\""));
         counterReads.Enqueue(Response(HttpStatusCode.OK, Counter(7), "\"c7\""));
-        batchResults.Enqueue(Batch(HttpStatusCode.Conflict, HttpStatusCode.FailedDependency, HttpStatusCode.Conflict, HttpStatusCode.FailedDependency, HttpStatusCode.FailedDependency));
-        batchResults.Enqueue(Batch(HttpStatusCode.OK));
+        batchResults.Enqueue(BatchResponse(HttpStatusCode.Conflict, HttpStatusCode.FailedDependency, HttpStatusCode.Conflict, HttpStatusCode.FailedDependency, HttpStatusCode.FailedDependency));
+        batchResults.Enqueue(BatchResponse(HttpStatusCode.OK));
 
         var results = await History(fakes).AppendManyAsync(Events("a", "b", "c"), Ct).WaitAsync(Timeout, Ct);
 
@@ -153,7 +129,7 @@ public sealed class CosmosHistoryBatchTests : IDisposable
         Store("a", 3);
         Store("b", 4);
         counterReads.Enqueue(Response(HttpStatusCode.OK, Counter(4), "\"c4\""));
-        batchResults.Enqueue(Batch(HttpStatusCode.Conflict, HttpStatusCode.FailedDependency, HttpStatusCode.Conflict, HttpStatusCode.FailedDependency));
+        batchResults.Enqueue(BatchResponse(HttpStatusCode.Conflict, HttpStatusCode.FailedDependency, HttpStatusCode.Conflict, HttpStatusCode.FailedDependency));
 
         var results = await History(fakes).AppendManyAsync(Events("a", "b"), Ct).WaitAsync(Timeout, Ct);
 
@@ -166,7 +142,7 @@ public sealed class CosmosHistoryBatchTests : IDisposable
     public async Task An_id_repeated_in_the_list_is_written_once()
     {
         counterReads.Enqueue(Response(HttpStatusCode.NotFound));
-        batchResults.Enqueue(Batch(HttpStatusCode.OK));
+        batchResults.Enqueue(BatchResponse(HttpStatusCode.OK));
 
         var results = await History(fakes).AppendManyAsync(Events("x", "y", "x"), Ct).WaitAsync(Timeout, Ct);
 
