@@ -47,6 +47,7 @@ public static class DevHostApp
         builder.Services.AddWebPubSubEmulator(builder.Configuration);
         builder.Services.AddFunctionTimers(typeof(OrderFunctions).Assembly);
         builder.Services.AddSingleton<DevMetricsCollector>();
+        builder.Services.AddSingleton<DevTraceRecorder>();
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("restaurant-os-devhost"))
@@ -61,6 +62,7 @@ public static class DevHostApp
         var app = builder.Build();
         // Listen from the start, so the metrics page counts everything since DevHost started.
         app.Services.GetRequiredService<DevMetricsCollector>();
+        app.Services.GetRequiredService<DevTraceRecorder>();
         app.UseExceptionHandler();
         app.UseClientAbortsAsDebug();
         app.UseWebSockets();

@@ -7,6 +7,6 @@ var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 builder.UseMiddleware<ExceptionHandlingMiddleware>();
 builder.Services.AddRestaurantOsRealtime(builder.Configuration);
-builder.Services.AddRestaurantOsAzureMonitorMetrics(builder.Configuration);
+builder.Services.AddRestaurantOsAzureMonitor(builder.Configuration);
 builder.Logging.AddLogLevelSetting(builder.Configuration);
 await builder.Build().RunAsync().ConfigureAwait(false);

@@ -46,7 +46,8 @@ public static class StorageServiceCollectionExtensions
         // The provider is read here, at registration, because it decides which services exist; an invalid value
         // falls through to the validator, which fails start-up with an actionable message.
         var provider = configuration.GetSection(StorageOptions.SectionName)[nameof(StorageOptions.Provider)]?.Trim();
-        if (string.Equals(provider, StorageOptions.Cosmos, StringComparison.OrdinalIgnoreCase))
+        var cosmos = string.Equals(provider, StorageOptions.Cosmos, StringComparison.OrdinalIgnoreCase);
+        if (cosmos)
         {
             AddCosmos(services, configuration);
         }
@@ -54,6 +55,15 @@ public static class StorageServiceCollectionExtensions
         {
             AddSqlite(services, configuration);
         }
+
+        // A span around every call of the ports the app's writes and the pipeline use (not the lease and feed reads,
+        // which run on timers whether or not anything happened).
+        var system = cosmos ? "cosmosdb" : "sqlite";
+        Trace<IOrderStore>(services, system, "orders");
+        Trace<ITableStore>(services, system, "tables");
+        Trace<IPaymentStore>(services, system, "payments");
+        Trace<INotificationStore>(services, system, "notifications");
+        Trace<IEventHistory>(services, system, "history");
 
         // Change-feed leases: shared by every instance; the hosted service renews them between reads and releases
         // them when the host stops (registered here, so every host gets it without asking, and stopped after the
@@ -63,6 +73,28 @@ public static class StorageServiceCollectionExtensions
 
         return services;
     }
+
+    /// <summary>Replaces the registration of <typeparamref name="TPort"/> with the same service behind a <see cref="TracedPort"/>.</summary>
+    private static void Trace<TPort>(IServiceCollection services, string system, string target)
+        where TPort : class
+    {
+        var registered = services.LastOrDefault(d => d.ServiceType == typeof(TPort) && !d.IsKeyedService);
+        if (registered is null)
+        {
+            return;
+        }
+
+        services.Remove(registered);
+        services.Add(ServiceDescriptor.Describe(
+            typeof(TPort),
+            sp => TracedPort.Wrap((TPort)Create(sp, registered), system, target),
+            registered.Lifetime));
+    }
+
+    private static object Create(IServiceProvider services, ServiceDescriptor descriptor) =>
+        descriptor.ImplementationInstance
+        ?? descriptor.ImplementationFactory?.Invoke(services)
+        ?? ActivatorUtilities.CreateInstance(services, descriptor.ImplementationType!);
 
     private static void AddSqlite(IServiceCollection services, IConfiguration configuration)
     {

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using RestaurantOs.Realtime.Ports;
 using RestaurantOs.Storage.Cosmos;
+using RestaurantOs.Storage.Internal;
 using RestaurantOs.Storage.Sqlite;
 
 namespace RestaurantOs.Storage.Tests;
@@ -22,17 +23,24 @@ public sealed class StorageRegistrationTests
         where T : class =>
         Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<T>>().Value).Message;
 
+    /// <summary>The store behind a port the registration wraps in a span per call.</summary>
+    private static object Traced(object port)
+    {
+        Assert.IsAssignableFrom<TracedPort>(port);
+        return TracedPort.InnerOf(port);
+    }
+
     [Fact]
     public void Sqlite_is_the_default_with_the_documented_defaults()
     {
         using var provider = Build([]);
 
-        Assert.IsType<SqliteOrderStore>(provider.GetRequiredService<IOrderStore>());
-        Assert.IsType<SqliteTableStore>(provider.GetRequiredService<ITableStore>());
-        Assert.IsType<SqlitePaymentStore>(provider.GetRequiredService<IPaymentStore>());
-        Assert.IsType<SqliteNotificationStore>(provider.GetRequiredService<INotificationStore>());
+        Assert.IsType<SqliteOrderStore>(Traced(provider.GetRequiredService<IOrderStore>()));
+        Assert.IsType<SqliteTableStore>(Traced(provider.GetRequiredService<ITableStore>()));
+        Assert.IsType<SqlitePaymentStore>(Traced(provider.GetRequiredService<IPaymentStore>()));
+        Assert.IsType<SqliteNotificationStore>(Traced(provider.GetRequiredService<INotificationStore>()));
         Assert.IsType<SqliteChangeFeed>(provider.GetRequiredService<IChangeFeed>());
-        Assert.IsType<SqliteEventHistory>(provider.GetRequiredService<IEventHistory>());
+        Assert.IsType<SqliteEventHistory>(Traced(provider.GetRequiredService<IEventHistory>()));
         Assert.IsType<SqliteDatabase>(provider.GetRequiredService<IStoreInitializer>());
         Assert.Equal("./.data/restaurant-os.db", provider.GetRequiredService<IOptions<SqliteStoreOptions>>().Value.Path);
         var history = provider.GetRequiredService<IOptions<HistoryOptions>>().Value;
@@ -48,9 +56,9 @@ public sealed class StorageRegistrationTests
             ["Storage:Cosmos:ConnectionString"] = FakeConnectionString,
         });
 
-        Assert.IsType<CosmosOrderStore>(provider.GetRequiredService<IOrderStore>());
+        Assert.IsType<CosmosOrderStore>(Traced(provider.GetRequiredService<IOrderStore>()));
         Assert.IsType<CosmosChangeFeed>(provider.GetRequiredService<IChangeFeed>());
-        Assert.IsType<CosmosEventHistory>(provider.GetRequiredService<IEventHistory>());
+        Assert.IsType<CosmosEventHistory>(Traced(provider.GetRequiredService<IEventHistory>()));
         Assert.IsType<CosmosStoreInitializer>(provider.GetRequiredService<IStoreInitializer>());
         Assert.Equal("restaurantos", provider.GetRequiredService<CosmosContainers>().DatabaseName);
     }

@@ -6,8 +6,8 @@ namespace RestaurantOs.DevHost.Dev;
 
 /// <summary>
 /// Development-only endpoints, all mapped here and only by DevHost: <c>/dev/token</c> mints a token the system accepts
-/// for any restaurant and role, <c>/dev/restaurants</c> lists the demo restaurants, <c>/dev/metrics</c> and
-/// <c>/metrics/prometheus</c> expose internals. None needs authentication, by design: DevHost is a local tool. The
+/// for any restaurant and role, <c>/dev/restaurants</c> lists the demo restaurants, <c>/dev/metrics</c>,
+/// <c>/dev/traces</c> and <c>/metrics/prometheus</c> expose internals. None needs authentication, by design: DevHost is a local tool. The
 /// Functions app maps none of them (it cannot mint tokens; a test checks its route table), so they never reach Azure.
 /// Keep DevHost on a loopback address: anyone who can reach these endpoints can act as any user.
 /// </summary>
@@ -19,6 +19,9 @@ internal static class DevEndpoints
         dev.MapGet("/token", IssueToken);
         dev.MapGet("/restaurants", () => Results.Json(DemoRestaurants.All, DevJsonContext.Default.IReadOnlyListDevRestaurant));
         dev.MapGet("/metrics", (DevMetricsCollector metrics) => Results.Json(metrics.Snapshot(), DevJsonContext.Default.DevMetricsSnapshot));
+        // Recent traces (newest first; ?trace_id= for one, ?limit= up to 200): what Application Insights shows in Azure.
+        dev.MapGet("/traces", (DevTraceRecorder traces, string? trace_id, int? limit) =>
+            Results.Json(traces.Recent(trace_id, Math.Clamp(limit ?? 50, 1, 200)), DevJsonContext.Default.DevTraces));
         endpoints.MapPrometheusScrapingEndpoint("/metrics/prometheus");
         return endpoints;
     }

@@ -176,4 +176,5 @@ internal sealed record DevRestaurant(Guid Id, string Name);
 [JsonSerializable(typeof(DevMetricsSnapshot))]
 [JsonSerializable(typeof(DevToken))]
 [JsonSerializable(typeof(IReadOnlyList<DevRestaurant>))]
+[JsonSerializable(typeof(DevTraces))]
 internal sealed partial class DevJsonContext : JsonSerializerContext;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -6,6 +7,7 @@ using RestaurantOs.Realtime.Contracts;
 using RestaurantOs.Realtime.Events;
 using RestaurantOs.Realtime.Pipeline;
 using RestaurantOs.Realtime.Ports;
+using RestaurantOs.Realtime.Telemetry;
 
 namespace RestaurantOs.Realtime.Services;
 
@@ -101,6 +103,10 @@ public sealed partial class EventPipeline : IDisposable
     {
         var started = _time.GetTimestamp();
         var lanes = RestaurantLane.Split(changes);
+        // One span per page that has changes (an idle feed read makes none): the publishes link to it.
+        using var page = RealtimeTracing.Source.StartActivity("realtime.page", ActivityKind.Internal);
+        page?.SetTag("realtime.changes", changes.Count);
+        page?.SetTag("realtime.lanes", lanes.Count);
         var failures = new ConcurrentQueue<Exception>();
         var published = 0;
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = _maxConcurrency, CancellationToken = cancellationToken };
@@ -153,6 +159,7 @@ public sealed partial class EventPipeline : IDisposable
     {
         var newEvents = new List<NewEvent>(lane.Changes.Count * 2);
         var committedAt = new List<DateTimeOffset>(lane.Changes.Count * 2);
+        var writtenIn = new List<string?>(lane.Changes.Count * 2);
         foreach (var change in lane.Changes)
         {
             IReadOnlyList<NewEvent> mapped;
@@ -170,6 +177,7 @@ public sealed partial class EventPipeline : IDisposable
 
             newEvents.AddRange(mapped);
             committedAt.AddRange(Enumerable.Repeat(change.CommittedAt, mapped.Count));
+            writtenIn.AddRange(Enumerable.Repeat(change.TraceParent, mapped.Count));
         }
 
         if (newEvents.Count == 0)
@@ -181,12 +189,35 @@ public sealed partial class EventPipeline : IDisposable
         for (var i = 0; i < stored.Count; i++)
         {
             var (realtimeEvent, appended) = stored[i];
-            await _publisher.PublishAsync(realtimeEvent, cancellationToken).ConfigureAwait(false);
+            // The publish continues the trace of the write that caused it (the change carries its traceparent), and
+            // links to the feed page that carried it, so one trace shows the write reaching Web PubSub.
+            using (var publish = StartPublishActivity(realtimeEvent, writtenIn[i]))
+            {
+                await _publisher.PublishAsync(realtimeEvent, cancellationToken).ConfigureAwait(false);
+            }
+
             _metrics.EventPublished(realtimeEvent.Type, (_time.GetUtcNow() - committedAt[i]).TotalMilliseconds);
             Log.Published(_logger, realtimeEvent.Type, realtimeEvent.RestaurantId, realtimeEvent.Seq, appended);
         }
 
         return stored.Count;
+    }
+
+    private static Activity? StartPublishActivity(RealtimeEvent realtimeEvent, string? writtenIn)
+    {
+        if (!RealtimeTracing.Source.HasListeners())
+        {
+            return null;
+        }
+
+        var parent = RealtimeTracing.ContextFrom(writtenIn);
+        ActivityLink[]? links = parent != default && Activity.Current is { } page ? [new ActivityLink(page.Context)] : null;
+        var activity = RealtimeTracing.Source.StartActivity(ActivityKind.Producer, parent, links: links, name: "realtime.publish " + realtimeEvent.Type);
+        activity?.SetTag("messaging.system", "azure_web_pubsub");
+        activity?.SetTag("realtime.event.type", realtimeEvent.Type);
+        activity?.SetTag("realtime.restaurant_id", realtimeEvent.RestaurantId?.ToString());
+        activity?.SetTag("realtime.seq", realtimeEvent.Seq);
+        return activity;
     }
 
     public void Dispose() => _gate.Dispose();

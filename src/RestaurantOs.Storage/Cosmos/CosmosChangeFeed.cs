@@ -185,7 +185,7 @@ internal sealed class CosmosChangeFeed : IChangeFeed
         }
 
         var committedAt = DateTimeOffset.FromUnixTimeSeconds(CosmosDocuments.GetInt64(item, CosmosDocuments.Ts) ?? timeProvider.GetUtcNow().ToUnixTimeSeconds());
-        change = new StoreChange(DocumentKinds.ChangeId(kind, id, version.Value), kind, restaurantId, id, doc.Clone(), committedAt);
+        change = new StoreChange(DocumentKinds.ChangeId(kind, id, version.Value), kind, restaurantId, id, doc.Clone(), committedAt, CosmosDocuments.GetString(item, CosmosDocuments.TraceParent));
         reason = string.Empty;
         return true;
     }

@@ -1,10 +1,11 @@
 using System.Buffers;
 using System.Globalization;
 using System.Net;
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using Microsoft.Azure.Cosmos;
 using Microsoft.Extensions.Logging;
+using RestaurantOs.Realtime.Telemetry;
 using RestaurantOs.Storage.Internal;
 
 namespace RestaurantOs.Storage.Cosmos;
@@ -29,6 +30,7 @@ internal static class CosmosDocuments
     public const string Doc = "doc";
     public const string Ts = "_ts";
     public const string ETag = "_etag";
+    public const string TraceParent = "traceParent";
 
     private static readonly JsonWriterOptions WriterOptions = new() { Indented = false };
     private static readonly SearchValues<char> IdCharsToEscape = SearchValues.Create("/\\?#%$");
@@ -55,6 +57,12 @@ internal static class CosmosDocuments
             }
 
             writer.WriteNumber(SortKey, type.SortKey(document));
+            // Beside the document, not in it: the change feed hands it to the publish, and no client ever sees it.
+            if (RealtimeTracing.CurrentTraceParent() is { } traceParent)
+            {
+                writer.WriteString(TraceParent, traceParent);
+            }
+
             writer.WritePropertyName(Doc);
             writer.WriteRawValue(type.Serialize(document), skipInputValidation: true);
             writer.WriteEndObject();

@@ -50,7 +50,7 @@ internal sealed class SqliteChangeFeed(
         await using (var query = connection.CreateCommand())
         {
             query.CommandText = """
-                SELECT id, kind, restaurant_id, document_id, version, document, committed_at
+                SELECT id, kind, restaurant_id, document_id, version, document, committed_at, trace_parent
                 FROM change_log WHERE id > $position ORDER BY id LIMIT $max;
                 """;
             query.Parameters.AddWithValue("$position", position);
@@ -72,7 +72,8 @@ internal sealed class SqliteChangeFeed(
                     Guid.Parse(reader.GetString(2), CultureInfo.InvariantCulture),
                     documentId,
                     document.RootElement.Clone(),
-                    DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6))));
+                    DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)),
+                    reader.IsDBNull(7) ? null : reader.GetString(7)));
             }
         }
 

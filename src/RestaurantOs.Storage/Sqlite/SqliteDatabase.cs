@@ -85,6 +85,7 @@ internal sealed class SqliteDatabase : IStoreInitializer, IDisposable
                 command.Transaction = transaction;
                 command.CommandText = SqliteSchema.Script;
                 await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                await SqliteSchema.UpgradeAsync(connection, transaction, ct).ConfigureAwait(false);
                 await transaction.CommitAsync(ct).ConfigureAwait(false);
             }
             finally
@@ -166,6 +167,24 @@ internal sealed class SqliteDatabase : IStoreInitializer, IDisposable
 
 internal static class SqliteSchema
 {
+    /// <summary>
+    /// Columns added after a table first shipped: <c>CREATE TABLE IF NOT EXISTS</c> leaves an existing file's table as
+    /// it was, so a store kept between runs (DevHost's .data) gets them here.
+    /// </summary>
+    public static async Task UpgradeAsync(SqliteConnection connection, SqliteTransaction transaction, CancellationToken ct)
+    {
+        await using var columns = connection.CreateCommand();
+        columns.Transaction = transaction;
+        columns.CommandText = "SELECT COUNT(*) FROM pragma_table_info('change_log') WHERE name = 'trace_parent';";
+        if (Convert.ToInt64(await columns.ExecuteScalarAsync(ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) == 0)
+        {
+            await using var add = connection.CreateCommand();
+            add.Transaction = transaction;
+            add.CommandText = "ALTER TABLE change_log ADD COLUMN trace_parent TEXT NULL;";
+            await add.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+    }
+
     // Document tables share one shape: the JSON document plus the columns stores query.
     private static string DocumentTable(string name) => $"""
         CREATE TABLE IF NOT EXISTS {name} (
@@ -195,7 +214,8 @@ internal static class SqliteSchema
             document_id TEXT NOT NULL,
             version INTEGER NOT NULL,
             document TEXT NOT NULL,
-            committed_at INTEGER NOT NULL
+            committed_at INTEGER NOT NULL,
+            trace_parent TEXT NULL
         );
         -- Checkpoints before change-feed leases; moved into change_feed_leases at start, kept empty.
         CREATE TABLE IF NOT EXISTS consumer_checkpoints (

@@ -2,6 +2,7 @@ using System.Text;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using RestaurantOs.Realtime.Ports;
+using RestaurantOs.Realtime.Telemetry;
 using RestaurantOs.Storage.Internal;
 
 namespace RestaurantOs.Storage.Sqlite;
@@ -160,8 +161,8 @@ internal sealed class SqliteDocumentStore<T>
         await using var change = connection.CreateCommand();
         change.Transaction = transaction;
         change.CommandText = """
-            INSERT INTO change_log (kind, restaurant_id, document_id, version, document, committed_at)
-            VALUES ($kind, $restaurant_id, $document_id, $version, $document, $committed_at);
+            INSERT INTO change_log (kind, restaurant_id, document_id, version, document, committed_at, trace_parent)
+            VALUES ($kind, $restaurant_id, $document_id, $version, $document, $committed_at, $trace_parent);
             """;
         change.Parameters.AddWithValue("$kind", type.KindName);
         change.Parameters.AddWithValue("$restaurant_id", DocumentKinds.IdText(type.RestaurantId(document)));
@@ -169,6 +170,7 @@ internal sealed class SqliteDocumentStore<T>
         change.Parameters.AddWithValue("$version", type.Version(document));
         change.Parameters.AddWithValue("$document", json);
         change.Parameters.AddWithValue("$committed_at", timeProvider.GetUtcNow().ToUnixTimeMilliseconds());
+        change.Parameters.AddWithValue("$trace_parent", (object?)RealtimeTracing.CurrentTraceParent() ?? DBNull.Value);
         await change.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 

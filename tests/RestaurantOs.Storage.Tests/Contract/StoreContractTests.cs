@@ -328,6 +328,36 @@ public abstract class StoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_traced_write_leaves_its_traceparent_on_the_change_beside_the_document_not_in_it()
+    {
+        var stores = await OpenStoresAsync();
+        var restaurant = Guid.NewGuid();
+        using var source = new System.Diagnostics.ActivitySource("store-contract-" + Guid.NewGuid().ToString("N"));
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = s => s == source,
+            Sample = static (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllData,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+
+        string writer;
+        using (var write = source.StartActivity("write"))
+        {
+            Assert.NotNull(write);
+            writer = write.Id!;
+            await stores.Orders.CreateAsync(Samples.Order(restaurant), Ct).WaitAsync(Timeout, Ct);
+        }
+
+        await stores.Tables.UpsertAsync(Samples.Table(restaurant), null, Ct).WaitAsync(Timeout, Ct); // outside any trace
+
+        var changes = await DrainAsync(stores, Consumer("traces"), restaurant);
+        Assert.Equal(2, changes.Count);
+        Assert.Equal(writer, changes[0].TraceParent);
+        Assert.Null(changes[1].TraceParent);
+        Assert.All(changes, c => Assert.DoesNotContain("trace", c.Document.GetRawText(), StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
     public async Task Two_consumers_keep_independent_checkpoints()
     {
         var stores = await OpenStoresAsync();
