@@ -7,12 +7,14 @@
 // bumps the generation, so a late callback from an abandoned attempt can never open a second socket or
 // start a second timer (the seed's duplicate-socket and timer-leak bugs).
 //
-// Delivery guarantees to the app:
+// Delivery guarantees to the app (the rules live in delivery-gate.js):
 // - events are deduplicated by event `id` (bounded LRU) and by `seq` (anything at or below the last applied
 //   seq is dropped); seq gaps are NORMAL (a connection sees a filtered subset) and are never treated as loss;
 // - after a reconnect the client sends `resume` with the last applied seq; live events that arrive while
 //   the replay is in flight are held and merged with the replay in seq order;
 // - an order (or table) event whose `version` is older than one already delivered is dropped.
+
+import { DeliveryGate } from './delivery-gate.js';
 
 /** Broadcast event types a client may subscribe to. */
 export const BROADCAST_EVENTS = Object.freeze([
@@ -47,20 +49,6 @@ export function backoffDelay(attempt, o = {}) {
   return Math.max(min, Math.round(r * ceiling));
 }
 
-/** A Map used as a bounded LRU set/map: the oldest insertion is evicted past `limit`. */
-class BoundedMap {
-  constructor(limit) { this.limit = limit; this.map = new Map(); }
-  has(k) { return this.map.has(k); }
-  get(k) { return this.map.get(k); }
-  set(k, v) {
-    if (this.map.has(k)) this.map.delete(k);
-    this.map.set(k, v);
-    if (this.map.size > this.limit) this.map.delete(this.map.keys().next().value);
-  }
-  get size() { return this.map.size; }
-  clear() { this.map.clear(); }
-}
-
 function debugEnabledByStorage() {
   try {
     return globalThis.localStorage?.getItem('DEBUG_WS') === 'true';
@@ -84,10 +72,6 @@ export function jwtExpiryMs(token) {
   } catch {
     return null;
   }
-}
-
-function seqOf(e) {
-  return typeof e?.seq === 'number' && Number.isFinite(e.seq) ? e.seq : null;
 }
 
 /** The client-visible subscription model: a compacted log replayed in order after every reconnect. */
@@ -157,16 +141,13 @@ export class RealtimeClient {
     this._timers = { reconnect: null, heartbeat: null, watchdog: null, stable: null, replay: null, refresh: null };
     this._attempt = 0;          // reconnect attempts since the last stable connection
     this._handlers = new Map();
-    this._lastSeq = typeof options.initialSeq === 'number' ? options.initialSeq : null;
-    this._seenIds = new BoundedMap(options.dedupeSize ?? 2048);
-    this._versions = new BoundedMap(options.versionCacheSize ?? 10000);
+    // What reaches the app and in which order: seq, id and version checks, events held during a replay.
+    this._gate = new DeliveryGate({ initialSeq: options.initialSeq, dedupeSize: options.dedupeSize, versionCacheSize: options.versionCacheSize });
     this._subLog = [];          // [{type:'subscribe'|'unsubscribe', events, filters?}], compacted
     this._pendingToken = null;  // a token given to refreshToken() while no socket could take it
     this._token = null;         // the token the current connection authenticated (or is authenticating) with
     this._authSent = false;
     this._authenticated = false;
-    this._replayPending = false;
-    this._held = [];            // live seq events held while a replay is in flight
     this._lastErrorCode = null; // last server error code on the current socket (explains a following close)
     this._authTimeoutRetried = false;
     this._closedBy = null;      // 'user' | 'terminal'
@@ -178,7 +159,7 @@ export class RealtimeClient {
   /** Current state: 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed'. */
   get state() { return this._state; }
   /** Highest seq applied (delivered) so far, or null if none. */
-  get lastSeq() { return this._lastSeq; }
+  get lastSeq() { return this._gate.lastSeq; }
   /** Data of the last `connected`/`authenticated` reply (connection_id, user_id, role, restaurant_id…). */
   get connection() { return this._connection; }
   /** The subscribe/unsubscribe messages the client re-sends after every reconnect, in order. */
@@ -261,7 +242,8 @@ export class RealtimeClient {
   ping() {
     if (this._state !== 'open') return false;
     // The heartbeat doubles as a delivery receipt: the last seq this screen applied (omitted until there is one).
-    const sent = this._send(this._lastSeq === null ? { type: 'ping' } : { type: 'ping', applied_seq: this._lastSeq });
+    const applied = this._gate.lastSeq;
+    const sent = this._send(applied === null ? { type: 'ping' } : { type: 'ping', applied_seq: applied });
     if (sent && this._timers.watchdog == null) this._setWatchdog(this._pongTimeoutMs, 'heartbeat-timeout');
     return sent;
   }
@@ -440,8 +422,7 @@ export class RealtimeClient {
     this._detachWakeListeners();
     this._teardownSocket(code, reason);
     this._clearAllTimers();
-    this._held = [];
-    this._replayPending = false;
+    this._gate.reset();
     this._authenticated = false;
     this._setState('closed');
   }
@@ -451,8 +432,7 @@ export class RealtimeClient {
     if (!ws) return;
     ws.onopen = ws.onmessage = ws.onerror = ws.onclose = null;
     this._ws = null;
-    this._held = [];
-    this._replayPending = false;
+    this._gate.reset();
     this._authenticated = false;
   }
 
@@ -600,105 +580,51 @@ export class RealtimeClient {
     }, this._stableAfterMs);
     // Subscriptions first, so the replay is filtered like the live stream will be.
     for (const m of this._subLog) this._send(m);
-    if (this._lastSeq !== null) {
-      this._replayPending = true; // this._held may already hold events that beat the hello; they merge with the replay
-      this._send({ type: 'resume', since: this._lastSeq });
+    if (this._gate.lastSeq !== null) {
+      this._gate.beginReplay(); // events that beat the hello are held already; they merge with the replay
+      this._send({ type: 'resume', since: this._gate.lastSeq });
       this._timers.replay = this._setTimeout(() => {
         this._timers.replay = null;
-        if (gen !== this._gen || !this._replayPending) return;
+        if (gen !== this._gen || !this._gate.replayPending) return;
         // No answer to resume: flush what we hold and tell the app to reload, since we may have a hole.
-        this._replayPending = false;
-        const held = this._held; this._held = [];
-        this._emit('resync', { since: this._lastSeq, latest_seq: null, reason: 'replay-timeout' });
-        this._applyInOrder(held);
+        this._emit('resync', { since: this._gate.lastSeq, latest_seq: null, reason: 'replay-timeout' });
+        this._deliver(this._gate.timedOut());
       }, this._replayTimeoutMs);
     }
   }
 
   _onReplay(data) {
     const events = Array.isArray(data.events) ? data.events.filter((e) => e && typeof e.type === 'string') : [];
-    const held = this._held;
-    this._held = [];
-    this._replayPending = false;
     this._clearTimer('replay');
-    this._applyInOrder(events.concat(held));
+    this._deliver(this._gate.replayed(events));
     this._emit('replay', { since: data.since ?? null, latest_seq: data.latest_seq ?? null, count: events.length });
   }
 
   _onResync(data) {
-    const held = this._held;
-    this._held = [];
-    this._replayPending = false;
     this._clearTimer('replay');
-    // History no longer reaches back: the app reloads snapshots. Anything up to latest_seq is in them.
-    if (typeof data.latest_seq === 'number' && (this._lastSeq === null || data.latest_seq > this._lastSeq)) {
-      this._lastSeq = data.latest_seq;
-    }
+    // History no longer reaches back: the app reloads snapshots, which hold everything up to latest_seq.
+    const outcomes = this._gate.resynced(data.latest_seq);
     this._emit('resync', data);
-    this._applyInOrder(held);
+    this._deliver(outcomes);
   }
 
   _onEvent(e) {
-    // Hold seq events while a replay is in flight, and also when they arrive before the handshake completes
-    // on a reconnect (groups can deliver before the `connected` hello): applying them first would move
-    // lastSeq past events the resume has yet to replay.
-    const resumeAhead = !this._authenticated && this._lastSeq !== null;
-    if ((this._replayPending || resumeAhead) && seqOf(e) !== null) {
-      this._held.push(e);
-      return;
-    }
-    this._apply(e);
+    // On a reconnect, events can arrive before the `connected` hello (groups deliver first): applying them then
+    // would move lastSeq past events the resume has yet to replay, so the gate holds them.
+    const resumeAhead = !this._authenticated && this._gate.lastSeq !== null;
+    this._deliver(this._gate.offer(e, resumeAhead));
   }
 
-  _applyInOrder(events) {
-    const withSeq = events.filter((e) => seqOf(e) !== null).sort((a, b) => a.seq - b.seq);
-    for (const e of events) if (seqOf(e) === null) this._apply(e);
-    for (const e of withSeq) this._apply(e);
-  }
-
-  _apply(e) {
-    const seq = seqOf(e);
-    if (seq !== null && this._lastSeq !== null && seq <= this._lastSeq) return this._drop(e, 'stale-seq');
-    if (e.id != null && this._seenIds.has(e.id)) return this._drop(e, 'duplicate-id');
-    const filtered = this._filterVersions(e);
-    if (!filtered) return this._drop(e, 'stale-version');
-    if (e.id != null) this._seenIds.set(e.id, true);
-    if (seq !== null) this._lastSeq = seq;
-    this._emit(filtered.type, filtered);
-    this._emit('*', filtered);
-  }
-
-  _drop(e, reason) {
-    this._log('drop', reason, e.type, e.id, e.seq);
-    this._emit('drop', { reason, event: e });
-  }
-
-  /** Returns the event to deliver (possibly with stale kds orders removed), or null if it is stale. */
-  _filterVersions(e) {
-    const d = e.data ?? {};
-    const check = (key, version) => {
-      if (typeof version !== 'number') return true;
-      const known = this._versions.get(key);
-      if (known !== undefined && version < known) return false;
-      this._versions.set(key, known === undefined ? version : Math.max(known, version));
-      return true;
-    };
-    switch (e.type) {
-      case 'order:created':
-      case 'order:updated':
-        return d.order?.id == null || check(`order:${d.order.id}`, d.order.version) ? e : null;
-      case 'order:status':
-        return d.order_id == null || check(`order:${d.order_id}`, d.version) ? e : null;
-      case 'table:updated':
-        return d.table?.id == null || check(`table:${d.table.id}`, d.table.version) ? e : null;
-      case 'kds:update': {
-        if (!Array.isArray(d.orders) || d.orders.length === 0) return e;
-        const fresh = d.orders.filter((o) => o?.id == null || check(`order:${o.id}`, o.version));
-        if (fresh.length === 0) return null;
-        return fresh.length === d.orders.length ? e : { ...e, data: { ...d, orders: fresh } };
+  /** Emits the gate's decisions in order: the event to its type's handlers and '*', or a 'drop'. */
+  _deliver(outcomes) {
+    for (const o of outcomes) {
+      if (o.deliver) {
+        this._emit(o.deliver.type, o.deliver);
+        this._emit('*', o.deliver);
+      } else {
+        this._log('drop', o.reason, o.drop.type, o.drop.id, o.drop.seq);
+        this._emit('drop', { reason: o.reason, event: o.drop });
       }
-      default:
-        return e;
     }
   }
 

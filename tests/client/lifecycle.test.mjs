@@ -388,8 +388,8 @@ test('soak: hundreds of reconnects and thousands of events keep timers, sockets 
   }
   assert.equal(h.events.length, 3000);
   assert.equal(h.client.lastSeq, 3000);
-  assert.ok(h.client._seenIds.size <= 100);
-  assert.ok(h.client._versions.size <= 50);
+  assert.ok(h.client._gate._seenIds.size <= 100);
+  assert.ok(h.client._gate._versions.size <= 50);
   h.client.close();
   assert.equal(h.timers.active, 0);
 });
