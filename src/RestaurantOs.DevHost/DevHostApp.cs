@@ -43,9 +43,21 @@ public static class DevHostApp
         ApplyLocalDefaults(builder.Configuration, port, data);
 
         builder.Logging.AddLogLevelSetting(builder.Configuration);
+        if (commandLine.Worker)
+        {
+            // Before the app's registrations, which only add a change notifier when none is there.
+            builder.Services.AddSingleton<RestaurantOs.Realtime.Services.IChangeNotifier, WorkerModeHost.NoChangeNotifier>();
+            builder.Services.AddSingleton<WorkerModeHost>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerModeHost>());
+        }
+
         builder.Services.AddRestaurantOsRealtime(builder.Configuration);
         builder.Services.AddWebPubSubEmulator(builder.Configuration);
-        builder.Services.AddFunctionTimers(typeof(OrderFunctions).Assembly);
+        if (!commandLine.Worker)
+        {
+            builder.Services.AddFunctionTimers(typeof(OrderFunctions).Assembly);
+        }
+
         builder.Services.AddSingleton<DevMetricsCollector>();
         builder.Services.AddSingleton<DevTraceRecorder>();
         builder.Services.AddProblemDetails();
@@ -90,7 +102,16 @@ public static class DevHostApp
         });
         app.MapWebPubSubEmulator();
         app.MapSeedCompatibleEndpoint("/ws", Hub);
-        app.MapFunctions(typeof(OrderFunctions).Assembly);
+        if (commandLine.Worker)
+        {
+            var worker = app.Services.GetRequiredService<WorkerModeHost>();
+            app.Map("/api/{**path}", worker.ForwardAsync);
+        }
+        else
+        {
+            app.MapFunctions(typeof(OrderFunctions).Assembly);
+        }
+
         // Development-only: token minting and unauthenticated metrics (never part of the Functions app).
         app.MapDevEndpoints();
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app, port, data));

@@ -5,7 +5,7 @@ namespace RestaurantOs.DevHost;
 /// only understands <c>--key value</c> pairs): <c>--demo</c> runs the lunch-rush simulator, <c>--reset</c> starts from
 /// an empty store, and <c>--data DIR</c> chooses where the store and DevHost's generated secrets live.
 /// </summary>
-internal sealed record DevHostCommandLine(bool Demo, bool Reset, string[] HostArgs)
+internal sealed record DevHostCommandLine(bool Demo, bool Reset, string[] HostArgs, bool Worker = false)
 {
     /// <summary>The configuration key <c>--data DIR</c> maps to.</summary>
     public const string DataDirectoryKey = "DevHost:DataDirectory";
@@ -14,6 +14,7 @@ internal sealed record DevHostCommandLine(bool Demo, bool Reset, string[] HostAr
     {
         var demo = false;
         var reset = false;
+        var worker = false;
         var rest = new List<string>(args.Length);
         for (var i = 0; i < args.Length; i++)
         {
@@ -25,6 +26,9 @@ internal sealed record DevHostCommandLine(bool Demo, bool Reset, string[] HostAr
                 case "--reset":
                     reset = true;
                     break;
+                case "--worker":
+                    worker = true;
+                    break;
                 case "--data":
                     rest.Add("--" + DataDirectoryKey);
                     break;
@@ -34,6 +38,6 @@ internal sealed record DevHostCommandLine(bool Demo, bool Reset, string[] HostAr
             }
         }
 
-        return new DevHostCommandLine(demo, reset, [.. rest]);
+        return new DevHostCommandLine(demo, reset, [.. rest], worker);
     }
 }

@@ -1,11 +1,12 @@
 using System.Net;
+using System.Reflection;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using RestaurantOs.Emulator;
-using RestaurantOs.WorkerHost.Tests.Harness;
+using RestaurantOs.WorkerHost;
 
 namespace RestaurantOs.WorkerHost.Tests;
 
@@ -18,6 +19,10 @@ public sealed class WorkerFixture : IAsyncLifetime
     public const string SigningKey = "worker-host-tests-signing-key-0123456789-abcdef";
     public const string Issuer = "worker-host-tests";
     public const string Audience = "restaurant-os";
+    /// <summary>The built worker: the Functions project's own output folder (set at build time).</summary>
+    public static string WorkerAssembly =>
+        typeof(WorkerFixture).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "WorkerAssembly").Value!;
+
     private readonly string _directory = Directory.CreateTempSubdirectory("ros-worker-").FullName;
     private readonly int _frontPort = FreePort();
     private FunctionsWorkerHost? _host;
@@ -77,7 +82,7 @@ public sealed class WorkerFixture : IAsyncLifetime
         await _emulator.StartAsync(TestContext.Current.CancellationToken);
         Emulator = new Uri(_emulator.Urls.Single());
 
-        _host = await FunctionsWorkerHost.StartAsync(Settings, TestContext.Current.CancellationToken);
+        _host = await FunctionsWorkerHost.StartAsync(WorkerAssembly, Settings, TestContext.Current.CancellationToken);
         _front = await HostFront.StartAsync(_host, _frontPort, TestContext.Current.CancellationToken);
     }
 

@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using RestaurantOs.Realtime.Auth;
-using RestaurantOs.WorkerHost.Tests.Rpc;
+using RestaurantOs.WorkerHost.Rpc;
 
 namespace RestaurantOs.WorkerHost.Tests;
 

@@ -23,7 +23,7 @@ public sealed class WorkerStartupTests(WorkerFixture worker) : IClassFixture<Wor
     {
         var indexed = worker.Host.Functions.Select(f => Describe(f.Name, f.Trigger)).Order(StringComparer.Ordinal).ToList();
 
-        using var metadata = JsonDocument.Parse(File.ReadAllText(Path.Combine(Path.GetDirectoryName(Harness.FunctionsWorkerHost.WorkerAssembly)!, "functions.metadata")));
+        using var metadata = JsonDocument.Parse(File.ReadAllText(Path.Combine(Path.GetDirectoryName(WorkerFixture.WorkerAssembly)!, "functions.metadata")));
         var declared = metadata.RootElement.EnumerateArray()
             .Select(f => Describe(f.GetProperty("name").GetString()!, f.GetProperty("bindings").EnumerateArray().Single(b => b.GetProperty("type").GetString()!.EndsWith("Trigger", StringComparison.Ordinal))))
             .Order(StringComparer.Ordinal).ToList();

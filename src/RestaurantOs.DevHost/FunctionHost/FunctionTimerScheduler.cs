@@ -1,6 +1,3 @@
-using System.Globalization;
-using Cronos;
-
 namespace RestaurantOs.DevHost.FunctionHost;
 
 /// <summary>
@@ -18,25 +15,7 @@ internal sealed partial class FunctionTimerScheduler(
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(timers.Select(t => RunAsync(t, Resolve(t), stoppingToken)));
 
-    internal Func<DateTimeOffset, DateTimeOffset> Resolve(TimerFunction timer)
-    {
-        var expression = timer.Schedule;
-        if (expression.Length > 2 && expression[0] == '%' && expression[^1] == '%')
-        {
-            var key = expression[1..^1];
-            expression = configuration[key] ?? throw new InvalidOperationException(
-                $"Timer function '{timer.Name}' reads its schedule from the setting '{key}', which is not set. Set it in appsettings.json or as an environment variable.");
-        }
-
-        if (TimeSpan.TryParse(expression, CultureInfo.InvariantCulture, out var interval) && interval > TimeSpan.Zero)
-        {
-            return now => now + interval;
-        }
-
-        var fields = expression.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
-        var cron = CronExpression.Parse(expression, fields == 6 ? CronFormat.IncludeSeconds : CronFormat.Standard);
-        return now => cron.GetNextOccurrence(now, TimeZoneInfo.Utc) ?? now.AddYears(1);
-    }
+    internal Func<DateTimeOffset, DateTimeOffset> Resolve(TimerFunction timer) => TimerSchedules.Resolve(timer.Name, timer.Schedule, configuration);
 
     private async Task RunAsync(TimerFunction timer, Func<DateTimeOffset, DateTimeOffset> next, CancellationToken stoppingToken)
     {

@@ -290,3 +290,12 @@ public sealed class SmallHistoryHostFixture : DevHostFixture
     {
     }
 }
+
+/// <summary>DevHost with <c>--worker</c>: the Functions app runs as its own process over the Functions host protocol.</summary>
+public sealed class WorkerModeHostFixture : DevHostFixture
+{
+    public WorkerModeHostFixture()
+        : base(["--worker"])
+    {
+    }
+}

@@ -10,12 +10,12 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using RestaurantOs.WorkerHost.Tests.Rpc;
+using RestaurantOs.WorkerHost.Rpc;
 
-namespace RestaurantOs.WorkerHost.Tests.Harness;
+namespace RestaurantOs.WorkerHost;
 
 /// <summary>One function as the worker indexed it: id, name, trigger and the trigger binding's raw JSON.</summary>
-internal sealed record IndexedFunction(string Id, string Name, string TriggerType, string TriggerName, JsonElement Trigger, RpcFunctionMetadata Metadata);
+public sealed record IndexedFunction(string Id, string Name, string TriggerType, string TriggerName, JsonElement Trigger, RpcFunctionMetadata Metadata);
 
 /// <summary>
 /// Does to the built RestaurantOs.Functions worker what the Azure Functions host does to an isolated worker: serves
@@ -24,7 +24,7 @@ internal sealed record IndexedFunction(string Id, string Name, string TriggerTyp
 /// ASP.NET Core integration's way (the request forwarded to the worker's own HTTP URI with the invocation id, the
 /// invocation sent over gRPC), timers with their timer binding data. Worker output and logs are kept for failures.
 /// </summary>
-internal sealed class FunctionsWorkerHost : IAsyncDisposable
+public sealed class FunctionsWorkerHost : IAsyncDisposable
 {
     private const string InvocationIdHeader = "x-ms-invocation-id";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
@@ -68,10 +68,11 @@ internal sealed class FunctionsWorkerHost : IAsyncDisposable
     /// <summary>Adds a line of the host's own to <see cref="Output"/>.</summary>
     public void Note(string line) => _channel.Append("host", line);
 
-    public static string WorkerAssembly =>
-        typeof(FunctionsWorkerHost).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "WorkerAssembly").Value!;
+    /// <summary>The worker process id.</summary>
+    public int ProcessId => _worker.Id;
 
-    public static async Task<FunctionsWorkerHost> StartAsync(IReadOnlyDictionary<string, string> appSettings, CancellationToken cancellationToken)
+    /// <param name="workerAssembly">The built worker (RestaurantOs.Functions.dll in its own output folder).</param>
+    public static async Task<FunctionsWorkerHost> StartAsync(string workerAssembly, IReadOnlyDictionary<string, string> appSettings, CancellationToken cancellationToken)
     {
         var output = new StringBuilder();
         var channel = new WorkerChannel(output);
@@ -89,7 +90,12 @@ internal sealed class FunctionsWorkerHost : IAsyncDisposable
         await grpc.StartAsync(cancellationToken);
         var port = new Uri(grpc.Urls.Single()).Port;
 
-        var workerAssembly = Path.GetFullPath(WorkerAssembly);
+        workerAssembly = Path.GetFullPath(workerAssembly);
+        if (!File.Exists(workerAssembly))
+        {
+            throw new FileNotFoundException($"The Functions worker is not built at {workerAssembly}: run 'dotnet build src/RestaurantOs.Functions'.", workerAssembly);
+        }
+
         var directory = Path.GetDirectoryName(workerAssembly)!;
         var workerId = Guid.NewGuid().ToString();
         var requestId = Guid.NewGuid().ToString();

@@ -4,14 +4,14 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace RestaurantOs.WorkerHost.Tests.Harness;
+namespace RestaurantOs.WorkerHost;
 
 /// <summary>
 /// The host's public HTTP endpoint: what callers (a browser, Web PubSub's event handler) reach in Azure. Each request
 /// becomes an invocation of the matching function in the worker, as <see cref="FunctionsWorkerHost.SendAsync"/> does it,
 /// and the worker's answer is copied back. Unknown routes get the host's empty 404.
 /// </summary>
-internal sealed class HostFront : IAsyncDisposable
+public sealed class HostFront : IAsyncDisposable
 {
     private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase) { "Connection", "Transfer-Encoding", "Keep-Alive", "Upgrade", "Host", "Content-Length" };
 
@@ -56,8 +56,11 @@ internal sealed class HostFront : IAsyncDisposable
         return front;
     }
 
-    private static async Task ForwardAsync(FunctionsWorkerHost worker, HttpContext context)
+    /// <summary>Answers <paramref name="context"/> with the worker's answer to the same request (404 when no function matches).</summary>
+    public static async Task ForwardAsync(FunctionsWorkerHost worker, HttpContext context)
     {
+        ArgumentNullException.ThrowIfNull(worker);
+        ArgumentNullException.ThrowIfNull(context);
         using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), context.Request.Path + context.Request.QueryString);
         var body = new MemoryStream();
         await context.Request.Body.CopyToAsync(body, context.RequestAborted);
