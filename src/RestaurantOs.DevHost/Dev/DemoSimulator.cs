@@ -8,7 +8,9 @@ namespace RestaurantOs.DevHost.Dev;
 /// <summary>
 /// <c>--demo</c>: seeds two restaurants' floor plans and runs a lunch rush through the same services the HTTP API
 /// calls — orders move through their lifecycle, get paid, tables turn over, the kitchen gets notes — so every page
-/// has live traffic. Random but bounded: at most <see cref="MaxActivePerRestaurant"/> open orders each.
+/// has live traffic. Random but bounded: at most <see cref="MaxActivePerRestaurant"/> open orders each. It moves only
+/// the orders it created (their order numbers start with <see cref="OrderNumberPrefix"/>), so orders a person enters by
+/// hand stay where that person leaves them.
 /// </summary>
 internal sealed partial class DemoSimulator(
     OrderService orders,
@@ -18,6 +20,11 @@ internal sealed partial class DemoSimulator(
     ILogger<DemoSimulator> logger) : BackgroundService
 {
     public const int MaxActivePerRestaurant = 12;
+
+    /// <summary>The order-number prefix of the demo's own orders (numbers the API assigns are digits only).</summary>
+    public const string OrderNumberPrefix = "D-";
+
+    private static bool IsDemo(Order order) => order.OrderNumber.StartsWith(OrderNumberPrefix, StringComparison.Ordinal);
     private static readonly (string Name, long Price, string[] Modifiers)[] Menu =
     [
         ("Fish tacos", 1450, ["no cilantro", "extra lime"]),
@@ -85,7 +92,7 @@ internal sealed partial class DemoSimulator(
 
     private async Task StepAsync(ConnectionIdentity staff, CancellationToken cancellationToken)
     {
-        var active = await orders.ListActiveAsync(staff, cancellationToken).ConfigureAwait(false);
+        var active = (await orders.ListActiveAsync(staff, cancellationToken).ConfigureAwait(false)).Where(IsDemo).ToList();
         if (active.Count < MaxActivePerRestaurant && _random.NextDouble() < 0.6)
         {
             await CreateOrderAsync(staff, cancellationToken).ConfigureAwait(false);
@@ -111,11 +118,14 @@ internal sealed partial class DemoSimulator(
                 Price = price,
                 Quantity = _random.Next(1, 3),
                 Modifiers = modifiers.Length > 0 && _random.NextDouble() < 0.4 ? [modifiers[_random.Next(modifiers.Length)]] : [],
+                // Now and then an allergy, which the KDS marks on the ticket.
+                SpecialInstructions = _random.NextDouble() < 0.08 ? "Shellfish allergy: keep separate" : null,
             };
         }).ToList();
 
         var created = await orders.CreateAsync(staff, new CreateOrderRequest
         {
+            OrderNumber = OrderNumberPrefix + _random.Next(100, 1000).ToString(System.Globalization.CultureInfo.InvariantCulture),
             Items = items,
             Type = table is null ? OrderType.Takeout : OrderType.DineIn,
             TableNumber = table?.Label,

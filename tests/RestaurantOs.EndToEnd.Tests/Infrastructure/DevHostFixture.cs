@@ -299,3 +299,12 @@ public sealed class WorkerModeHostFixture : DevHostFixture
     {
     }
 }
+
+/// <summary>DevHost with <c>--demo</c>: the simulator runs a lunch rush in the demo restaurants.</summary>
+public sealed class DemoHostFixture : DevHostFixture
+{
+    public DemoHostFixture()
+        : base(["--demo"])
+    {
+    }
+}
