@@ -194,6 +194,29 @@ public sealed class FunctionsWorkerHost : IAsyncDisposable
         }
 
         Functions = functions;
+        await WaitForHttpAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The worker announces its HTTP URI during initialization, before its server may accept connections; the host
+    /// forwards nothing until the port answers.
+    /// </summary>
+    private async Task WaitForHttpAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            try
+            {
+                using var probe = new System.Net.Sockets.TcpClient();
+                await probe.ConnectAsync(HttpUri.Host, HttpUri.Port, cancellationToken);
+                return;
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                await Task.Delay(50, cancellationToken);
+            }
+        }
     }
 
     private static void EnsureSuccess(StatusResult? result, string what)

@@ -25,7 +25,15 @@ public sealed class WorkerModeTests(WorkerModeHostFixture host) : IClassFixture<
         var received = await screen.ReceiveUntilAsync(m => m.Type == "order:created", Wait, "the order from the worker");
 
         Assert.Equal(order.GetProperty("id").GetString(), received.Data.GetProperty("order").GetProperty("id").GetString());
-        // The write and the upstream calls of the screen ran in the worker process, not in DevHost's.
+        // The write and the upstream calls of the screen ran in the worker process, not in DevHost's. The worker's
+        // logs travel over the event stream and may trail its HTTP answer: wait for them (bounded).
+        var deadline = DateTime.UtcNow + Wait;
+        while (!(worker.Output.Contains("Executed endpoint 'CreateOrder'", StringComparison.Ordinal)
+                 && worker.Output.Contains("Executed endpoint 'WebPubSubEvents'", StringComparison.Ordinal)) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+
         Assert.Contains("Executed endpoint 'CreateOrder'", worker.Output, StringComparison.Ordinal);
         Assert.Contains("Executed endpoint 'WebPubSubEvents'", worker.Output, StringComparison.Ordinal);
     }
