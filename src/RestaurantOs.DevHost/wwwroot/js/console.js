@@ -27,6 +27,8 @@ for (const t of BROADCAST_EVENTS) {
 
 let paused = false;
 let missed = 0;
+// order_id → order number, learned from order:created/updated, so order:status rows read as a kitchen says them.
+const orderNumbers = new Map();
 
 function checkedTypes() {
   return [...typesNode.querySelectorAll('input:checked')].map((i) => i.value);
@@ -58,7 +60,7 @@ function summarize(m) {
   if (!d) return JSON.stringify(m ?? null).slice(0, 160);
   if (m.type === 'error') return `${d.code}: ${d.message}`;
   if (d.order) return `order #${d.order.order_number ?? d.order.id} ${d.order.status ?? ''} v${d.order.version ?? '?'}`;
-  if (d.order_id && d.status) return `order ${d.order_id} ${d.previous_status ?? '?'} → ${d.status}`;
+  if (d.order_id && d.status) return `order #${orderNumbers.get(d.order_id) ?? d.order_id} ${d.previous_status ?? '?'} → ${d.status}`;
   if (d.table) return `table ${d.table.label} ${d.table.status}`;
   if (d.payment) return `payment ${d.payment.amount} ${d.payment.payment_method} ${d.payment.payment_status}`;
   if (d.notification) return `${d.notification.kind}: ${d.notification.message}`;
@@ -70,7 +72,16 @@ function summarize(m) {
 }
 
 // Every frame the server sends, before dedupe/ordering (that is what a console is for).
-client.on('message', (m) => addRow({ type: m.type, seq: m.seq, json: m, kind: m.type === 'error' ? 'error' : '' }));
+client.on('message', (m) => {
+  const order = m.data?.order;
+  if (order?.id && order.order_number) orderNumbers.set(order.id, order.order_number);
+  addRow({ type: m.type, seq: m.seq, json: m, kind: m.type === 'error' ? 'error' : '' });
+});
+// 'message' fires before the client applies a frame; the last applied seq is known once it has.
+const showLastSeq = () => { lastSeqNode.textContent = client.lastSeq ?? '–'; };
+client.on('*', showLastSeq);
+client.on('replay', showLastSeq);
+client.on('resync', showLastSeq);
 // Conditions the client detected itself (timeouts, negotiate failures, policy closes).
 client.on('error', (e) => {
   if (e.source !== 'server') addRow({ type: `client: ${e.code}`, json: e, kind: 'error' });

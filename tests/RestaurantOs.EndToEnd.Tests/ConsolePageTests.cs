@@ -1,0 +1,41 @@
+using Microsoft.Playwright;
+using RestaurantOs.EndToEnd.Tests.Infrastructure;
+
+namespace RestaurantOs.EndToEnd.Tests;
+
+/// <summary>The event console in headless Chromium: the last seq is the one just applied, and status rows name the order by its number.</summary>
+public sealed class ConsolePageTests(DevHostFixture host) : IClassFixture<DevHostFixture>
+{
+    private const float WaitMs = 15_000;
+
+    [Fact]
+    public async Task Last_seq_keeps_up_with_every_event_and_status_rows_show_the_order_number()
+    {
+        await using var chromium = await Chromium.LaunchAsync(TestContext.Current.CancellationToken);
+        var page = await chromium.Browser.NewPageAsync();
+        var console = new List<string>();
+        page.PageError += (_, error) => console.Add("pageerror: " + error);
+        try
+        {
+            var r = Guid.NewGuid();
+            var manager = await host.TokenAsync(r, "manager");
+            await page.GotoAsync(new Uri(host.BaseUri, $"console.html?restaurant_id={r}&role=manager").ToString(), new PageGotoOptions { Timeout = WaitMs });
+            await page.WaitForSelectorAsync("#connection-state[data-state='open']", new PageWaitForSelectorOptions { Timeout = WaitMs });
+
+            var id = Guid.NewGuid();
+            var created = await host.CreateOrderAsync(manager, id, "T5", item: "Pho");
+            var number = created.GetProperty("order_number").GetString();
+            await Assertions.Expect(page.Locator("#last-seq")).ToHaveTextAsync("1", new LocatorAssertionsToHaveTextOptions { Timeout = WaitMs });
+
+            await host.ChangeStatusAsync(manager, id, "confirmed");
+            // confirmed → order:updated (2), order:status (3), notification:kitchen (4): the console shows the last one applied.
+            var latest = (await host.CallAsync(HttpMethod.Get, "api/events?since=0", manager, null, 200)).GetProperty("data").GetProperty("latest_seq").GetInt64();
+            await Assertions.Expect(page.Locator("#last-seq")).ToHaveTextAsync(latest.ToString(System.Globalization.CultureInfo.InvariantCulture), new LocatorAssertionsToHaveTextOptions { Timeout = WaitMs });
+            await Assertions.Expect(page.Locator("tr[data-type='order:status'] summary").First).ToContainTextAsync($"order #{number} pending → confirmed", new LocatorAssertionsToContainTextOptions { Timeout = WaitMs });
+        }
+        catch (Exception ex) when (ex is PlaywrightException or TimeoutException)
+        {
+            Assert.Fail($"{ex.Message}\n{string.Join('\n', console)}");
+        }
+    }
+}
