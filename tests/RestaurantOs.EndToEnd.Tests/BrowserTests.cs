@@ -12,15 +12,8 @@ public sealed class BrowserTests(DevHostFixture host) : IClassFixture<DevHostFix
     private const float WaitMs = 15_000;
 
     [Fact]
-    public async Task Kds_page_shows_a_new_order_and_moves_it_when_its_status_changes()
-    {
-        await using var chromium = await Chromium.LaunchAsync(TestContext.Current.CancellationToken);
-        var page = await chromium.Browser.NewPageAsync();
-        var console = new List<string>();
-        page.Console += (_, message) => console.Add($"{message.Type}: {message.Text}");
-        page.PageError += (_, error) => console.Add("pageerror: " + error);
-
-        try
+    public async Task Kds_page_shows_a_new_order_and_moves_it_when_its_status_changes() =>
+        await ChromiumPages.WithPageAsync(async page =>
         {
             var r = Guid.NewGuid();
             var manager = await host.TokenAsync(r, "manager");
@@ -47,22 +40,5 @@ public sealed class BrowserTests(DevHostFixture host) : IClassFixture<DevHostFix
             // A completed order leaves the board.
             await host.ChangeStatusAsync(manager, id, "completed");
             await Assertions.Expect(ticket).ToHaveCountAsync(0, new LocatorAssertionsToHaveCountOptions { Timeout = WaitMs });
-        }
-        catch (Exception ex) when (ex is PlaywrightException or TimeoutException)
-        {
-            Assert.Fail($"{ex.Message}\nBrowser console:\n{string.Join('\n', console)}\nBoard:\n{await SafeContentAsync(page)}");
-        }
-    }
-
-    private static async Task<string> SafeContentAsync(IPage page)
-    {
-        try
-        {
-            return await page.InnerHTMLAsync("body", new PageInnerHTMLOptions { Timeout = 2_000 });
-        }
-        catch (PlaywrightException ex)
-        {
-            return "(unavailable: " + ex.Message + ")";
-        }
-    }
+        });
 }

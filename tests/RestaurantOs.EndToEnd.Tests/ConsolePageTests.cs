@@ -9,13 +9,8 @@ public sealed class ConsolePageTests(DevHostFixture host) : IClassFixture<DevHos
     private const float WaitMs = 15_000;
 
     [Fact]
-    public async Task Last_seq_keeps_up_with_every_event_and_status_rows_show_the_order_number()
-    {
-        await using var chromium = await Chromium.LaunchAsync(TestContext.Current.CancellationToken);
-        var page = await chromium.Browser.NewPageAsync();
-        var console = new List<string>();
-        page.PageError += (_, error) => console.Add("pageerror: " + error);
-        try
+    public async Task Last_seq_keeps_up_with_every_event_and_status_rows_show_the_order_number() =>
+        await ChromiumPages.WithPageAsync(async page =>
         {
             var r = Guid.NewGuid();
             var manager = await host.TokenAsync(r, "manager");
@@ -47,10 +42,5 @@ public sealed class ConsolePageTests(DevHostFixture host) : IClassFixture<DevHos
             while (DateTime.UtcNow < deadline);
 
             Assert.Equal(latest, shown);
-        }
-        catch (Exception ex) when (ex is PlaywrightException or TimeoutException)
-        {
-            Assert.Fail($"{ex.Message}\n{string.Join('\n', console)}");
-        }
-    }
+        });
 }

@@ -12,26 +12,9 @@ public sealed class KdsKitchenTests(DevHostFixture host) : IClassFixture<DevHost
 {
     private const float WaitMs = 15_000;
 
-    private static async Task WithPageAsync(Func<IPage, List<string>, Task> test)
-    {
-        await using var chromium = await Chromium.LaunchAsync(TestContext.Current.CancellationToken);
-        var page = await chromium.Browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1920, Height = 1080 } });
-        var console = new List<string>();
-        page.Console += (_, message) => console.Add($"{message.Type}: {message.Text}");
-        page.PageError += (_, error) => console.Add("pageerror: " + error);
-        try
-        {
-            await test(page, console);
-        }
-        catch (Exception ex) when (ex is PlaywrightException or TimeoutException)
-        {
-            Assert.Fail($"{ex.Message}\nBrowser console:\n{string.Join('\n', console)}");
-        }
-    }
-
     [Fact]
     public async Task A_kitchen_notification_is_a_banner_until_acknowledged_and_an_allergy_note_marks_the_ticket() =>
-        await WithPageAsync(async (page, _) =>
+        await ChromiumPages.WithPageAsync(async page =>
         {
             var r = Guid.NewGuid();
             var manager = await host.TokenAsync(r, "manager");
@@ -58,11 +41,11 @@ public sealed class KdsKitchenTests(DevHostFixture host) : IClassFixture<DevHost
 
             await alert.Locator("button.ack").ClickAsync();
             await Assertions.Expect(page.Locator(".alerts .alert")).ToHaveCountAsync(0, new LocatorAssertionsToHaveCountOptions { Timeout = WaitMs });
-        });
+        }, 1920, 1080);
 
     [Fact]
     public async Task A_lost_connection_dims_the_board_with_the_time_since_the_last_update_and_refuses_taps_until_it_is_back() =>
-        await WithPageAsync(async (page, _) =>
+        await ChromiumPages.WithPageAsync(async page =>
         {
             var r = Guid.NewGuid();
             var manager = await host.TokenAsync(r, "manager");
@@ -88,5 +71,5 @@ public sealed class KdsKitchenTests(DevHostFixture host) : IClassFixture<DevHost
             await page.WaitForSelectorAsync("#connection-state[data-state='open']", new PageWaitForSelectorOptions { Timeout = WaitMs });
             await Assertions.Expect(page.Locator("#offline")).ToBeHiddenAsync(new LocatorAssertionsToBeHiddenOptions { Timeout = WaitMs });
             await Assertions.Expect(button).ToBeEnabledAsync(new LocatorAssertionsToBeEnabledOptions { Timeout = WaitMs });
-        });
+        }, 1920, 1080);
 }

@@ -56,6 +56,43 @@ internal static class Chromium
     }
 }
 
+/// <summary>The pages' test bench: one browser per test, with the failure message naming what the page said.</summary>
+internal static class ChromiumPages
+{
+    /// <summary>
+    /// Opens a page at <paramref name="width"/>×<paramref name="height"/> and runs <paramref name="test"/> on it. When a
+    /// wait times out, the failure carries the browser console and the page's body, so a red run says what was on screen.
+    /// </summary>
+    public static async Task WithPageAsync(Func<IPage, Task> test, int width = 1280, int height = 720)
+    {
+        await using var chromium = await Chromium.LaunchAsync(TestContext.Current.CancellationToken);
+        var page = await chromium.Browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = width, Height = height } });
+        var console = new List<string>();
+        page.Console += (_, message) => console.Add($"{message.Type}: {message.Text}");
+        page.PageError += (_, error) => console.Add("pageerror: " + error);
+        try
+        {
+            await test(page);
+        }
+        catch (Exception ex) when (ex is PlaywrightException or TimeoutException)
+        {
+            Assert.Fail($"{ex.Message}\nBrowser console:\n{string.Join('\n', console)}\nPage:\n{await BodyAsync(page)}");
+        }
+    }
+
+    private static async Task<string> BodyAsync(IPage page)
+    {
+        try
+        {
+            return await page.InnerHTMLAsync("body", new PageInnerHTMLOptions { Timeout = 2_000 });
+        }
+        catch (PlaywrightException ex)
+        {
+            return "(unavailable: " + ex.Message + ")";
+        }
+    }
+}
+
 /// <summary>A running browser and the Playwright driver that owns it; disposing closes both.</summary>
 internal sealed class ChromiumSession(IPlaywright playwright, IBrowser browser) : IAsyncDisposable
 {
