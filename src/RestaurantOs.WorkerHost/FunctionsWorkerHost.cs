@@ -27,6 +27,12 @@ public sealed record IndexedFunction(string Id, string Name, string TriggerType,
 public sealed class FunctionsWorkerHost : IAsyncDisposable
 {
     private const string InvocationIdHeader = "x-ms-invocation-id";
+
+    /// <summary>
+    /// Set by the harness on the worker's HTTP answer: the invocation's status as the worker reported it over gRPC. The
+    /// real host has no such header, so <see cref="HostFront"/> drops it before answering a client.
+    /// </summary>
+    public const string InvocationStatusHeader = "x-functions-invocation-status";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(30);
 
@@ -261,7 +267,7 @@ public sealed class FunctionsWorkerHost : IAsyncDisposable
         var response = await _http.SendAsync(request, cancellationToken);
         await response.Content.LoadIntoBufferAsync(cancellationToken);
         var result = (await pending.WaitAsync(CallTimeout, cancellationToken)).InvocationResponse;
-        response.Headers.TryAddWithoutValidation("x-test-invocation-status", result.Result.Status.ToString());
+        response.Headers.TryAddWithoutValidation(InvocationStatusHeader, result.Result.Status.ToString());
         return response;
     }
 

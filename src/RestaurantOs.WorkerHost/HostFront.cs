@@ -99,7 +99,7 @@ public sealed class HostFront : IAsyncDisposable
             context.Response.StatusCode = (int)response.StatusCode;
             foreach (var (name, values) in response.Headers.Concat(response.Content.Headers))
             {
-                if (!HopByHop.Contains(name) && !name.StartsWith("x-test-", StringComparison.Ordinal))
+                if (!HopByHop.Contains(name) && !string.Equals(name, FunctionsWorkerHost.InvocationStatusHeader, StringComparison.OrdinalIgnoreCase))
                 {
                     context.Response.Headers[name] = values.ToArray();
                 }

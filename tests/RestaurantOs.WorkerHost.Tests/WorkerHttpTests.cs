@@ -34,7 +34,7 @@ public sealed class WorkerHttpTests(WorkerFixture worker) : IClassFixture<Worker
 
         var response = await worker.Host.SendAsync(request, Ct);
         var text = await response.Content.ReadAsStringAsync(Ct);
-        Assert.True(response.Headers.TryGetValues("x-test-invocation-status", out var status), worker.Host.Output);
+        Assert.True(response.Headers.TryGetValues(FunctionsWorkerHost.InvocationStatusHeader, out var status), worker.Host.Output);
         Assert.Equal("Success", status.Single());
         return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone(), response);
     }
