@@ -42,6 +42,8 @@ internal sealed class BenchDevHost : IAsyncDisposable
                 "--Storage:Sqlite:Path", Path.Combine(dataDir, "bench.db"),
                 "--Logging:LogLevel:Default", "Warning",
                 "--Logging:LogLevel:Microsoft.AspNetCore", "Warning",
+                // DevHost's trace view would sample every request and store call: not part of what is measured.
+                "--Dev:Traces", "false",
                 .. settings,
             ],
             builder =>

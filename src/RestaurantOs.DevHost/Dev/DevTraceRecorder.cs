@@ -27,17 +27,23 @@ internal sealed record DevTraces(IReadOnlyList<DevTrace> Traces);
 /// (ours, Cosmos DB's, HttpClient's) plus ASP.NET Core's request spans, kept in memory (the last
 /// <see cref="Capacity"/> spans) and served at <c>/dev/traces</c>. A write's trace shows the HTTP request, the store
 /// calls, and the publish to Web PubSub with its REST call, even though the publish runs later in the pipeline.
+/// With <c>Dev:Traces</c> set to false (the benchmarks do) nothing listens, so no span is even created.
 /// </summary>
 internal sealed class DevTraceRecorder : IDisposable
 {
     public const int Capacity = 4096;
 
-    private readonly ActivityListener _listener;
+    private readonly ActivityListener? _listener;
     private readonly Queue<DevSpan> _spans = new();
     private readonly Lock _gate = new();
 
-    public DevTraceRecorder()
+    public DevTraceRecorder(IConfiguration configuration)
     {
+        if (!configuration.GetValue("Dev:Traces", defaultValue: true))
+        {
+            return;
+        }
+
         var sources = new HashSet<string>(RestaurantOsTelemetry.TraceSources, StringComparer.Ordinal) { "Microsoft.AspNetCore" };
         _listener = new ActivityListener
         {
@@ -91,5 +97,5 @@ internal sealed class DevTraceRecorder : IDisposable
         return new DevTraces(traces);
     }
 
-    public void Dispose() => _listener.Dispose();
+    public void Dispose() => _listener?.Dispose();
 }
