@@ -93,6 +93,9 @@ param changeFeedSchedule string = '*/10 * * * * *'
 @description('Six-field NCRONTAB schedule of the timer that closes connections still unauthenticated after the grace period (Auth:AuthGraceSeconds, 10 s).')
 param authGraceSchedule string = '*/2 * * * * *'
 
+@description('Six-field NCRONTAB schedule of the presence timer: raises station alerts for KDS screens gone longer than the grace (Presence:Grace, 30 s) and for screens that stopped acknowledging.')
+param presenceSchedule string = '*/5 * * * * *'
+
 // ---------------------------------------------------------------------------------------------
 // App authentication (JWTs issued by your identity provider)
 // ---------------------------------------------------------------------------------------------
@@ -265,6 +268,7 @@ module functionApp 'modules/functionapp.bicep' = {
       KdsSchedule: kdsSchedule
       ChangeFeedSchedule: changeFeedSchedule
       AuthGraceSchedule: authGraceSchedule
+      PresenceSchedule: presenceSchedule
       // Identity mode: no access key, so every upstream request must carry Web PubSub's Entra ID token.
       WebPubSub__Upstream__Token__Authority: tenantAuthority
       WebPubSub__Upstream__Token__Audience: eventHandlerAudience

@@ -29,7 +29,7 @@ param userPrincipalId string = ''
 // Cosmos DB Built-in Data Contributor.
 var dataContributorRoleDefinitionId = '00000000-0000-0000-0000-000000000002'
 
-// -1 on `events` would mean "TTL on, no default"; every other container keeps documents until
+// -1 on `events` would mean "TTL on, no default"; `presence` expires after a day; every other container keeps documents until
 // the app deletes them (no defaultTtl property at all).
 var containers = [
   {
@@ -55,6 +55,11 @@ var containers = [
   {
     name: 'leases'
     defaultTtl: null
+  }
+  {
+    // Station presence: an entry nobody writes for a day expires by itself.
+    name: 'presence'
+    defaultTtl: 86400
   }
 ]
 

@@ -16,7 +16,7 @@ public static class StorageServiceCollectionExtensions
     /// <summary>
     /// Registers the stores behind the Realtime ports (<see cref="IOrderStore"/>, <see cref="ITableStore"/>,
     /// <see cref="IPaymentStore"/>, <see cref="INotificationStore"/>, <see cref="IChangeFeed"/>,
-    /// <see cref="IEventHistory"/>) and <see cref="IStoreInitializer"/>, all singletons, chosen by
+    /// <see cref="IEventHistory"/>, <see cref="IPresenceStore"/>) and <see cref="IStoreInitializer"/>, all singletons, chosen by
     /// <c>Storage:Provider</c>: <c>sqlite</c> (default) or <c>cosmos</c>. Options are validated when the host
     /// starts (and, for the provider choice, when a store is first resolved); a bad value fails with a message
     /// naming the key. Hosts should call <see cref="IStoreInitializer.InitializeAsync"/> at start (the Functions
@@ -64,6 +64,7 @@ public static class StorageServiceCollectionExtensions
         Trace<IPaymentStore>(services, system, "payments");
         Trace<INotificationStore>(services, system, "notifications");
         Trace<IEventHistory>(services, system, "history");
+        Trace<IPresenceStore>(services, system, "presence");
 
         // Change-feed leases: shared by every instance; the hosted service renews them between reads and releases
         // them when the host stops (registered here, so every host gets it without asking, and stopped after the
@@ -109,6 +110,7 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton<ILeaseStore, SqliteLeaseStore>();
         services.TryAddSingleton<IChangeFeed, SqliteChangeFeed>();
         services.TryAddSingleton<IEventHistory, SqliteEventHistory>();
+        services.TryAddSingleton<IPresenceStore, SqlitePresenceStore>();
     }
 
     private static void AddCosmos(IServiceCollection services, IConfiguration configuration)
@@ -125,5 +127,6 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton<ILeaseStore, CosmosLeaseStore>();
         services.TryAddSingleton<IChangeFeed, CosmosChangeFeed>();
         services.TryAddSingleton<IEventHistory, CosmosEventHistory>();
+        services.TryAddSingleton<IPresenceStore, CosmosPresenceStore>();
     }
 }

@@ -17,7 +17,7 @@ public sealed class HttpAuthorizationMatrixTests(DevHostFixture host) : IClassFi
     private static readonly string[] Operations =
     [
         "read-orders", "write-orders", "change-status", "take-payment", "read-tables", "write-tables",
-        "send-kitchen-notification", "send-customer-notification", "send-refund-notification", "read-events",
+        "send-kitchen-notification", "send-customer-notification", "send-refund-notification", "read-events", "read-presence",
     ];
 
     private static readonly string[] Cells = ["✓", "–", "own orders"];
@@ -159,6 +159,7 @@ public sealed class HttpAuthorizationMatrixTests(DevHostFixture host) : IClassFi
         "send-customer-notification" => (HttpMethod.Post, "api/notifications", Bodies.Notification("customer", "Your order is ready", order), 201),
         "send-refund-notification" => (HttpMethod.Post, "api/notifications", Bodies.Notification("refund", "Refund issued", order), 201),
         "read-events" => (HttpMethod.Get, "api/events?since=0", null, 200),
+        "read-presence" => (HttpMethod.Get, "api/presence", null, 200),
         _ => throw new ArgumentOutOfRangeException(nameof(operation), operation, "An operation the test does not know: add it here."),
     };
 

@@ -141,6 +141,16 @@ public sealed class OpenApiResponseTests(DevHostFixture host) : IClassFixture<De
             Assert.Equal("resync", (await CheckAsync(r, "/api/events", "get")).GetProperty("type").GetString());
         }
 
+        // Presence, with a KDS station connected so the list has an entry to check.
+        await using (var kds = await host.ConnectAsync(await host.StationTokenAsync(restaurant, "kitchen", "grill-kds-1"), "kds"))
+        {
+            await kds.SendAsync("""{"type":"ping","applied_seq":0}""");
+            await kds.ReceiveTypeAsync("pong");
+            using var p = await SendAsync(HttpMethod.Get, "api/presence", manager);
+            var list = await CheckAsync(p, "/api/presence", "get");
+            Assert.Equal("grill-kds-1", list.GetProperty("stations")[0].GetProperty("station").GetString());
+        }
+
         // Realtime and operations.
         using (var r = await SendAsync(HttpMethod.Get, "api/negotiate", manager))
         {
@@ -174,6 +184,7 @@ public sealed class OpenApiResponseTests(DevHostFixture host) : IClassFixture<De
             (HttpMethod.Post, $"api/orders/{orderId}/payments", "/api/orders/{id}/payments", kitchen, new JsonObject { ["amount"] = 1, ["payment_method"] = "card" }, null, HttpStatusCode.Forbidden),
             (HttpMethod.Put, $"api/tables/{tableId}", "/api/tables/{id}", manager, Bodies.Table("T1", "sideways"), null, HttpStatusCode.BadRequest),
             (HttpMethod.Get, "api/tables", "/api/tables", kitchen, null, null, HttpStatusCode.Forbidden),
+            (HttpMethod.Get, "api/presence", "/api/presence", kitchen, null, null, HttpStatusCode.Forbidden),
             (HttpMethod.Post, "api/notifications", "/api/notifications", kitchen, Bodies.Notification("refund", "no"), null, HttpStatusCode.Forbidden),
             (HttpMethod.Get, "api/events?since=-1", "/api/events", manager, null, null, HttpStatusCode.BadRequest),
             (HttpMethod.Get, "api/negotiate", "/api/negotiate", "garbage", null, null, HttpStatusCode.Unauthorized),

@@ -20,7 +20,7 @@ public sealed partial class ConfigurationDocsTests
     /// <summary>Settings read by name rather than through an options class.</summary>
     private static readonly string[] DirectKeys =
     [
-        "ChangeFeedSchedule", "KdsSchedule", "AuthGraceSchedule", LogLevelSetting.Key,
+        "ChangeFeedSchedule", "KdsSchedule", "AuthGraceSchedule", "PresenceSchedule", LogLevelSetting.Key,
         "APPLICATIONINSIGHTS_CONNECTION_STRING", "AZURE_CLIENT_ID",
     ];
 

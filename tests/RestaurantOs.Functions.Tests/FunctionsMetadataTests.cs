@@ -23,10 +23,12 @@ public sealed class FunctionsMetadataTests
         { "Health", "httpTrigger", "health", "get" },
         { "ProblemTypes", "httpTrigger", "problems", "get" },
         { "ProblemType", "httpTrigger", "problems/{code}", "get" },
+        { "ListPresence", "httpTrigger", "presence", "get" },
         { "OpenApiDocument", "httpTrigger", "openapi.json", "get" },
         { "ChangeFeed", "timerTrigger", null, "%ChangeFeedSchedule%" },
         { "KdsBatch", "timerTrigger", null, "%KdsSchedule%" },
         { "AuthGrace", "timerTrigger", null, "%AuthGraceSchedule%" },
+        { "Presence", "timerTrigger", null, "%PresenceSchedule%" },
     };
 
     [Theory]

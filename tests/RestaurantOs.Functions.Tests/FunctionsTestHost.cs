@@ -37,7 +37,8 @@ public sealed class FunctionsTestHost : IAsyncDisposable
     public const string StateKey = "Zm9yLXRlc3RzLW9ubHktY29ubmVjdGlvbi1zdGF0ZS1rZXk=";
 
     /// <param name="settings">Settings that replace or add to the defaults (a null value removes one).</param>
-    public FunctionsTestHost(IReadOnlyDictionary<string, string?>? settings = null)
+    /// <param name="configure">Last changes to the services (a decorator around a port, say).</param>
+    public FunctionsTestHost(IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? configure = null)
     {
         Time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 26, 12, 0, 0, TimeSpan.Zero));
         var values = new Dictionary<string, string?>
@@ -64,6 +65,7 @@ public sealed class FunctionsTestHost : IAsyncDisposable
         services.AddSingleton<IConfiguration>(configuration);
         services.AddSingleton<TimeProvider>(Time);
         services.AddRestaurantOsRealtime(configuration);
+        configure?.Invoke(services);
         Service.SetReturnsDefault(Task.CompletedTask);
         Service.Setup(s => s.Hub).Returns("restaurant");
         Service.Setup(s => s.Endpoint).Returns(new Uri($"https://{ServiceHost}"));

@@ -61,7 +61,7 @@ public sealed class HistoryCatchUpTests : IAsyncLifetime
     private async Task<(JsonElement Reply, ConnectionState State)> SendAsync(ConnectionState state, string json)
     {
         var service = _host.Services.GetRequiredService<ConnectionService>();
-        var outcome = await service.MessageAsync("c-1", state, Encoding.UTF8.GetBytes(json), CancellationToken.None);
+        var outcome = await service.MessageAsync("c-1", state, Encoding.UTF8.GetBytes(json), null, CancellationToken.None);
         Assert.False(outcome.Closed);
         Assert.NotNull(outcome.Reply);
         var reply = JsonSerializer.SerializeToElement(outcome.Reply, Realtime.Protocol.RealtimeJsonContext.Default.RealtimeEvent);

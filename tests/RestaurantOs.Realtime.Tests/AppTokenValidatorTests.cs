@@ -188,6 +188,22 @@ public sealed class AppTokenValidatorTests(KeyServerFixture keys) : IClassFixtur
         Assert.Equal(orders, outcome.Identity.OrderIds);
     }
 
+    [Fact]
+    public async Task A_token_may_name_the_station_and_device_of_its_screen()
+    {
+        var token = Handmade("""{"alg":"HS256","typ":"JWT"}""", Payload(role: "kitchen", extra: ""","station":"grill-kds-1","device":"tablet-7" """), HmacWith(Secret));
+        var outcome = await Check(HsValidator(), token);
+        Assert.True(outcome.Succeeded, outcome.ErrorMessage);
+        Assert.Equal(("grill-kds-1", "tablet-7"), (outcome.Identity.Station, outcome.Identity.Device));
+    }
+
+    [Theory]
+    [InlineData(""","station":"grill kds" """)]
+    [InlineData(""","station":"" """)]
+    [InlineData(""","device":"../etc" """)]
+    public async Task A_token_with_a_bad_station_or_device_is_rejected(string extra) =>
+        AssertUnauthorized(await Check(HsValidator(), Handmade("""{"alg":"HS256","typ":"JWT"}""", Payload(role: "kitchen", extra: extra), HmacWith(Secret))));
+
     private static Func<byte[], byte[]> HmacWith(string secret) => data => HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), data);
 
     [Fact]

@@ -26,6 +26,36 @@ public sealed class ClientMessageParserTests
     }
 
     [Fact]
+    public void Auth_may_name_its_station_and_device()
+    {
+        var auth = Assert.IsType<AuthMessage>(Parse("""{"type":"auth","token":"t","station":"grill-kds-1","device":"tablet.7"}""").Message);
+        Assert.Equal(("grill-kds-1", "tablet.7"), (auth.Station, auth.Device));
+    }
+
+    [Theory]
+    [InlineData("""{"type":"auth","token":"t","station":""}""")]
+    [InlineData("""{"type":"auth","token":"t","station":"-grill"}""")]
+    [InlineData("""{"type":"auth","token":"t","station":"grill kds"}""")]
+    [InlineData("""{"type":"auth","token":"t","station":"r/1"}""")]
+    [InlineData("""{"type":"auth","token":"t","station":7}""")]
+    [InlineData("""{"type":"auth","token":"t","station":null}""")]
+    [InlineData("""{"type":"auth","token":"t","device":"tablet\n"}""")]
+    [InlineData("""{"type":"auth","token":"t","station":"a","station":"b"}""")]
+    public void A_bad_station_or_device_is_an_invalid_message(string json)
+    {
+        var result = Parse(json);
+        Assert.Null(result.Message);
+        Assert.Equal(ErrorCodes.InvalidMessage, result.Error?.Code);
+    }
+
+    [Fact]
+    public void A_station_name_may_be_64_characters_and_no_more()
+    {
+        Assert.IsType<AuthMessage>(Parse($$"""{"type":"auth","token":"t","station":"{{new string('k', 64)}}"}""").Message);
+        Assert.Equal(ErrorCodes.InvalidMessage, Parse($$"""{"type":"auth","token":"t","station":"{{new string('k', 65)}}"}""").Error?.Code);
+    }
+
+    [Fact]
     public void Subscribe_with_events_and_table_filter_parses_and_deduplicates()
     {
         var result = Parse("""{"type":"subscribe","events":["order:created","order:updated","order:created"],"filters":{"table_number":"T5"}}""");

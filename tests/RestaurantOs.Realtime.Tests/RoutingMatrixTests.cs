@@ -27,9 +27,12 @@ public sealed partial class RoutingMatrixTests
         [Role.Server] = ["order:created", "order:updated", "order:status", "payment:processed", "kds:update", "table:updated", "notification:kitchen", "notification:customer", "notification:refund"],
         [Role.Cashier] = ["order:created", "order:updated", "order:status", "payment:processed", "table:updated", "notification:refund"],
         [Role.Kitchen] = ["order:created", "order:updated", "order:status", "kds:update", "notification:kitchen"],
-        [Role.Expo] = ["order:created", "order:updated", "order:status", "kds:update", "table:updated", "notification:kitchen"],
+        [Role.Expo] = ["order:created", "order:updated", "order:status", "kds:update", "table:updated", "notification:kitchen", "presence:updated", "station:alert"],
         [Role.Customer] = ["order:created", "order:updated", "order:status", "payment:processed", "notification:customer"],
     };
+
+    // Events that carry no table, so no table filter can name them.
+    private static readonly string[] NoTable = ["kds:update", "payment:processed", "presence:updated", "station:alert"];
 
     private sealed record Connection(string Name, ConnectionIdentity Who, SubscriptionSet Subs, string? TableFilter)
     {
@@ -53,7 +56,7 @@ public sealed partial class RoutingMatrixTests
 
                 var staff = new ConnectionIdentity($"{role}-{tag}", restaurant, role, []);
                 list.Add(new Connection($"{role}/{tag}/default", staff, SubscriptionSet.Default, null));
-                var tableScoped = Expected[role].Where(e => e is not ("kds:update" or "payment:processed")).ToList();
+                var tableScoped = Expected[role].Where(e => !NoTable.Contains(e)).ToList();
                 var filtered = SubscriptionRules.Apply(staff, SubscriptionSet.Default, new SubscribeMessage(tableScoped, new Dictionary<string, string> { ["table_number"] = "T5" }));
                 Assert.True(filtered.Succeeded, filtered.Error?.Message);
                 list.Add(new Connection($"{role}/{tag}/T5", staff, filtered.Next, "T5"));
@@ -102,7 +105,7 @@ public sealed partial class RoutingMatrixTests
 
         // A T5 connection subscribed only to the table-scoped events its role allows, each filtered by T5.
         return c.TableFilter is null
-            || (e.Type is not ("kds:update" or "payment:processed") && c.TableFilter == e.Scope.TableNumber);
+            || (!NoTable.Contains(e.Type) && c.TableFilter == e.Scope.TableNumber);
     }
 
     [Fact]
@@ -125,7 +128,7 @@ public sealed partial class RoutingMatrixTests
             }
         }
 
-        Assert.Equal(9 * 2 * 3 * 3 * connections.Count, checkedPairs);
+        Assert.Equal(EventTypes.Broadcast.Count * 2 * 3 * 3 * connections.Count, checkedPairs);
         Assert.True(deliveries > 0);
     }
 

@@ -95,9 +95,20 @@ public sealed class SubscriptionRulesTests
     }
 
     [Fact]
-    public void All_nine_events_unfiltered_fit_the_limit()
+    public void All_nine_seed_events_unfiltered_fit_the_limit()
     {
-        Assert.True(SubscriptionRules.Apply(Who(Role.Owner), SubscriptionSet.Default, new SubscribeMessage(EventTypes.Broadcast, new Dictionary<string, string>())).Succeeded);
+        var seed = EventTypes.Broadcast.Except([EventTypes.PresenceUpdated, EventTypes.StationAlert]).ToList();
+        Assert.Equal(9, seed.Count);
+        Assert.True(SubscriptionRules.Apply(Who(Role.Owner), SubscriptionSet.Default, new SubscribeMessage(seed, new Dictionary<string, string>())).Succeeded);
+    }
+
+    [Fact]
+    public void Every_broadcast_event_at_once_is_over_the_limit_but_the_default_set_has_them_all()
+    {
+        // 11 types: an owner who wants everything keeps the default set (no subscribe) rather than naming each one.
+        var all = SubscriptionRules.Apply(Who(Role.Owner), SubscriptionSet.Default, new SubscribeMessage(EventTypes.Broadcast, new Dictionary<string, string>()));
+        Assert.Equal(ErrorCodes.SubscriptionLimit, all.Error?.Code);
+        Assert.Equal(EventTypes.Broadcast.Count, SubscriptionSet.Default.Effective(Role.Owner).Count);
     }
 
     [Theory]
@@ -155,13 +166,13 @@ public sealed class SubscriptionRulesTests
     }
 
     [Theory]
-    [InlineData(Role.Owner, 9)]
-    [InlineData(Role.Manager, 9)]
-    [InlineData(Role.Service, 9)]
+    [InlineData(Role.Owner, 11)]
+    [InlineData(Role.Manager, 11)]
+    [InlineData(Role.Service, 11)]
     [InlineData(Role.Server, 9)]
     [InlineData(Role.Cashier, 6)]
     [InlineData(Role.Kitchen, 5)]
-    [InlineData(Role.Expo, 6)]
+    [InlineData(Role.Expo, 8)]
     [InlineData(Role.Customer, 5)]
     public void Role_table_sizes(Role role, int count)
     {

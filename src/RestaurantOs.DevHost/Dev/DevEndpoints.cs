@@ -64,6 +64,8 @@ internal static class DevEndpoints
             errors["sub"] = ["must be at most 128 characters."];
         }
 
+        var station = NameOrNull(request, "station", errors);
+        var device = NameOrNull(request, "device", errors);
         if (errors.Count > 0)
         {
             return Results.ValidationProblem(
@@ -85,7 +87,26 @@ internal static class DevEndpoints
             role,
             orderIds,
             now.AddSeconds(-5),
-            now.AddMinutes(lifetimeMinutes));
+            now.AddMinutes(lifetimeMinutes),
+            station,
+            device);
         return Results.Json(new DevToken(token), DevJsonContext.Default.DevToken);
+    }
+
+    /// <summary>An optional station or device name from the query, validated as the token validator will.</summary>
+    private static string? NameOrNull(HttpRequest request, string key, Dictionary<string, string[]> errors)
+    {
+        if (!request.Query.TryGetValue(key, out var values) || values.Count == 0 || values[0] is not { Length: > 0 } value)
+        {
+            return null;
+        }
+
+        if (!RestaurantOs.Realtime.Presence.StationNames.IsValid(value))
+        {
+            errors[key] = [$"must be 1-{RestaurantOs.Realtime.Presence.StationNames.MaxLength} of letters, digits, '.', '_' or '-', starting with a letter or digit."];
+            return null;
+        }
+
+        return value;
     }
 }

@@ -20,7 +20,7 @@ internal sealed partial class WorkerModeHost(
 {
     /// <summary>Sections and settings of the Functions app that DevHost passes to the worker.</summary>
     private static readonly string[] WorkerSettings =
-        ["Auth", "WebPubSub", "Storage", "ConnectionStateProtection", "Pipeline", "ChangeFeedSchedule", "KdsSchedule", "AuthGraceSchedule", "LOG_LEVEL", "APPLICATIONINSIGHTS_CONNECTION_STRING"];
+        ["Auth", "WebPubSub", "Storage", "ConnectionStateProtection", "Pipeline", "ChangeFeedSchedule", "KdsSchedule", "AuthGraceSchedule", "PresenceSchedule", "Presence", "LOG_LEVEL", "APPLICATIONINSIGHTS_CONNECTION_STRING"];
 
     private readonly TaskCompletionSource<FunctionsWorkerHost> _worker = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

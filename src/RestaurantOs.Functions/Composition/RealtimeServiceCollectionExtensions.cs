@@ -5,7 +5,9 @@ using RestaurantOs.Functions.Adapters;
 using RestaurantOs.Functions.Hosting;
 using RestaurantOs.Functions.Http;
 using RestaurantOs.Realtime.Auth;
+using Microsoft.Extensions.Options;
 using RestaurantOs.Realtime.Ports;
+using RestaurantOs.Realtime.Presence;
 using RestaurantOs.Realtime.Services;
 using RestaurantOs.Storage;
 using RestaurantOs.WebPubSub.Client;
@@ -50,6 +52,10 @@ public static class RealtimeServiceCollectionExtensions
         services.TryAddSingleton<ConnectionService>();
         services.AddEventPipeline(configuration);
         services.TryAddSingleton<AuthGraceSweeper>();
+        services.AddOptions<PresenceOptions>().Bind(configuration.GetSection(PresenceOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PresenceOptions>, PresenceOptionsValidator>());
+        services.TryAddSingleton<PresenceTracker>();
+        services.TryAddSingleton<PresenceService>();
         services.TryAddSingleton<CallerAuthenticator>();
         return services;
     }

@@ -52,14 +52,14 @@ public sealed partial class WebPubSubEventHandlerFunction(
                 await OnConnectAsync(response, connect, cancellationToken);
                 break;
             case ConnectedRequest connected when (state = ReadState(connected)) is not null:
-                await connections.ConnectedAsync(connected.ConnectionId, state, cancellationToken);
+                await connections.ConnectedAsync(connected.ConnectionId, state, connected.Subprotocol, cancellationToken);
                 await WebPubSubUpstreamCodec.WriteAcceptedAsync(response);
                 break;
             case UserEventRequest message when (state = ReadState(message)) is not null:
                 await OnMessageAsync(response, message, state, cancellationToken);
                 break;
             case DisconnectedRequest disconnected when (state = ReadState(disconnected)) is not null:
-                connections.Disconnected(disconnected.ConnectionId, state);
+                await connections.DisconnectedAsync(disconnected.ConnectionId, state, cancellationToken);
                 await WebPubSubUpstreamCodec.WriteAcceptedAsync(response);
                 break;
             case ConnectedRequest or UserEventRequest or DisconnectedRequest:
@@ -95,7 +95,7 @@ public sealed partial class WebPubSubEventHandlerFunction(
 
     private async Task OnMessageAsync(HttpResponse response, UserEventRequest message, ConnectionState state, CancellationToken cancellationToken)
     {
-        var outcome = await connections.MessageAsync(message.ConnectionId, state, message.Data, cancellationToken);
+        var outcome = await connections.MessageAsync(message.ConnectionId, state, message.Data, message.Subprotocol, cancellationToken);
         // The state is written back on every message, so one protected with a previous key moves to the current one.
         await WebPubSubUpstreamCodec.WriteUserEventResponseAsync(response, message, new UserEventResponse
         {

@@ -27,6 +27,7 @@ namespace RestaurantOs.Functions.Http;
 [JsonSerializable(typeof(ProblemKind))]
 [JsonSerializable(typeof(IReadOnlyList<ProblemKind>))]
 [JsonSerializable(typeof(HealthReport))]
+[JsonSerializable(typeof(RestaurantOs.Realtime.Presence.PresenceList))]
 [JsonSerializable(typeof(RestaurantOs.WebPubSub.Client.NegotiateResponse))]
 internal sealed partial class FunctionsJsonContext : JsonSerializerContext;
 

@@ -19,7 +19,9 @@ public static class AppTokenIssuer
         Role role,
         IEnumerable<Guid>? orderIds,
         DateTimeOffset notBefore,
-        DateTimeOffset expires)
+        DateTimeOffset expires,
+        string? station = null,
+        string? device = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(secret);
         ArgumentException.ThrowIfNullOrEmpty(subject);
@@ -33,6 +35,16 @@ public static class AppTokenIssuer
         if (ids is { Count: > 0 })
         {
             claims["order_ids"] = ids;
+        }
+
+        if (station is not null)
+        {
+            claims["station"] = station;
+        }
+
+        if (device is not null)
+        {
+            claims["device"] = device;
         }
 
         var descriptor = new SecurityTokenDescriptor

@@ -2,6 +2,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 
+using RestaurantOs.Realtime.Presence;
+
 namespace RestaurantOs.Realtime.Auth;
 
 /// <summary>
@@ -99,7 +101,18 @@ internal sealed partial class AppTokenValidator : IAppTokenValidator
             orderIds = parsed;
         }
 
-        var identity = new ConnectionIdentity(subject, restaurantId, role.Value, orderIds);
+        string? station = null, device = null;
+        if (jwt.TryGetPayloadValue<string>("station", out var stationText) && !StationNames.IsValid(station = stationText))
+        {
+            return Reject($"The token's 'station' claim must be 1-{StationNames.MaxLength} of letters, digits, '.', '_' or '-'.");
+        }
+
+        if (jwt.TryGetPayloadValue<string>("device", out var deviceText) && !StationNames.IsValid(device = deviceText))
+        {
+            return Reject($"The token's 'device' claim must be 1-{StationNames.MaxLength} of letters, digits, '.', '_' or '-'.");
+        }
+
+        var identity = new ConnectionIdentity(subject, restaurantId, role.Value, orderIds, station, device);
         return TokenValidationOutcome.Success(identity, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero));
     }
 

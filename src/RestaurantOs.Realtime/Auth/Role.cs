@@ -57,4 +57,6 @@ public static class RoleNames
 /// Who a connection is, fixed by a validated token: the tenant comes only from here, never from a client message.
 /// </summary>
 /// <param name="OrderIds">For customers, the orders the token grants (never empty); empty for staff.</param>
-public sealed record ConnectionIdentity(string UserId, Guid RestaurantId, Role Role, IReadOnlyList<Guid> OrderIds);
+/// <param name="Station">The station the token names (<c>station</c> claim, e.g. <c>grill-kds-1</c>), if any.</param>
+/// <param name="Device">The device the token names (<c>device</c> claim), if any.</param>
+public sealed record ConnectionIdentity(string UserId, Guid RestaurantId, Role Role, IReadOnlyList<Guid> OrderIds, string? Station = null, string? Device = null);

@@ -6,7 +6,8 @@ namespace RestaurantOs.Realtime.Auth;
 /// <summary>
 /// Which broadcast event types each role may receive (the table in docs/events.md). Customers additionally see
 /// only events of the orders in their token; that scoping is enforced by the routing groups.
-/// Kitchen roles never receive <c>payment:processed</c> or <c>notification:refund</c>.
+/// Kitchen roles never receive <c>payment:processed</c> or <c>notification:refund</c>. Presence events go to the roles
+/// that watch the screens: owner, manager, service and expo (the pass sees when a station drops).
 /// </summary>
 public static class RolePermissions
 {
@@ -24,7 +25,11 @@ public static class RolePermissions
         ],
         [Role.Cashier] = [.. Orders, EventTypes.PaymentProcessed, EventTypes.TableUpdated, EventTypes.NotificationRefund],
         [Role.Kitchen] = [.. Orders, EventTypes.KdsUpdate, EventTypes.NotificationKitchen],
-        [Role.Expo] = [.. Orders, EventTypes.KdsUpdate, EventTypes.TableUpdated, EventTypes.NotificationKitchen],
+        [Role.Expo] =
+        [
+            .. Orders, EventTypes.KdsUpdate, EventTypes.TableUpdated, EventTypes.NotificationKitchen,
+            EventTypes.PresenceUpdated, EventTypes.StationAlert,
+        ],
         [Role.Customer] = [.. Orders, EventTypes.PaymentProcessed, EventTypes.NotificationCustomer],
     }.ToFrozenDictionary();
 

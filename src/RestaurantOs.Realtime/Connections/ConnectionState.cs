@@ -29,6 +29,13 @@ public sealed record ConnectionState
 
     public IReadOnlyList<Guid> OrderIds { get; init; } = [];
 
+    /// <summary>The station this screen is (from the token, or named by its first <c>auth</c> message).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Station { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Device { get; init; }
+
     public SubscriptionSet Subscriptions { get; init; } = SubscriptionSet.Default;
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
@@ -95,6 +102,8 @@ public sealed record ConnectionState
             RestaurantId = identity.RestaurantId,
             Role = identity.Role,
             OrderIds = identity.OrderIds,
+            Station = identity.Station,
+            Device = identity.Device,
             TokenExpiresMs = tokenExpires?.ToUnixTimeMilliseconds(),
         };
     }

@@ -6,7 +6,7 @@ namespace RestaurantOs.Realtime.Contracts;
 /// </summary>
 public static class EventTypes
 {
-    // Broadcast events: each has a per-restaurant seq (except kds:update, a derived batch).
+    // Broadcast events: each has a per-restaurant seq (except kds:update, a derived batch, and the presence events).
     public const string OrderCreated = "order:created";
     public const string OrderUpdated = "order:updated";
     public const string OrderStatus = "order:status";
@@ -16,6 +16,10 @@ public static class EventTypes
     public const string NotificationKitchen = "notification:kitchen";
     public const string NotificationCustomer = "notification:customer";
     public const string NotificationRefund = "notification:refund";
+
+    // Presence (no seq, not in history: the current state is GET /api/presence).
+    public const string PresenceUpdated = "presence:updated";
+    public const string StationAlert = "station:alert";
 
     // Replies sent to a single connection.
     public const string Connected = "connected";
@@ -31,7 +35,7 @@ public static class EventTypes
     public static readonly IReadOnlyList<string> Broadcast =
     [
         OrderCreated, OrderUpdated, OrderStatus, PaymentProcessed, KdsUpdate, TableUpdated,
-        NotificationKitchen, NotificationCustomer, NotificationRefund,
+        NotificationKitchen, NotificationCustomer, NotificationRefund, PresenceUpdated, StationAlert,
     ];
 
     private static readonly HashSet<string> BroadcastSet = new(Broadcast, StringComparer.Ordinal);

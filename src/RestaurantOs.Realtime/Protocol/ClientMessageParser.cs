@@ -41,6 +41,8 @@ public static partial class ClientMessageParser
     private const string FieldFilters = "filters";
     private const string FieldSince = "since";
     private const string FieldAppliedSeq = "applied_seq";
+    private const string FieldStation = "station";
+    private const string FieldDevice = "device";
 
     /// <summary>The only filter key.</summary>
     public const string TableNumberFilter = "table_number";
@@ -114,7 +116,7 @@ public static partial class ClientMessageParser
             return Invalid("Message must be a JSON object.");
         }
 
-        JsonElement? type = null, restaurantId = null, token = null, events = null, filters = null, since = null, appliedSeq = null;
+        JsonElement? type = null, restaurantId = null, token = null, events = null, filters = null, since = null, appliedSeq = null, station = null, device = null;
         foreach (var property in root.EnumerateObject())
         {
             ref JsonElement? slot = ref type;
@@ -127,6 +129,8 @@ public static partial class ClientMessageParser
                 case FieldFilters: slot = ref filters; break;
                 case FieldSince: slot = ref since; break;
                 case FieldAppliedSeq: slot = ref appliedSeq; break;
+                case FieldStation: slot = ref station; break;
+                case FieldDevice: slot = ref device; break;
                 default: continue; // Unknown fields are ignored (documented in docs/events.md).
             }
 
@@ -162,7 +166,7 @@ public static partial class ClientMessageParser
 
         var result = typeName switch
         {
-            "auth" => ParseAuth(token),
+            "auth" => ParseAuth(token, station, device),
             "subscribe" => ParseSubscribe(events, filters),
             "unsubscribe" => ParseUnsubscribe(events),
             "ping" => ParsePing(appliedSeq),
@@ -175,7 +179,7 @@ public static partial class ClientMessageParser
             : result;
     }
 
-    private static ParseResult ParseAuth(JsonElement? token)
+    private static ParseResult ParseAuth(JsonElement? token, JsonElement? station, JsonElement? device)
     {
         if (token is not { ValueKind: JsonValueKind.String } element)
         {
@@ -188,7 +192,37 @@ public static partial class ClientMessageParser
             return Invalid($"Field 'token' must be a non-empty string of at most {MaxTokenLength} characters.");
         }
 
-        return ParseResult.Ok(new AuthMessage(value));
+        if (!TryName(station, FieldStation, out var stationName, out var stationError))
+        {
+            return stationError!.Value;
+        }
+
+        if (!TryName(device, FieldDevice, out var deviceName, out var deviceError))
+        {
+            return deviceError!.Value;
+        }
+
+        return ParseResult.Ok(new AuthMessage(value, stationName, deviceName));
+    }
+
+    /// <summary>An optional station or device name: absent, or a valid name (<see cref="Presence.StationNames"/>).</summary>
+    private static bool TryName(JsonElement? element, string field, out string? name, out ParseResult? error)
+    {
+        name = null;
+        error = null;
+        if (element is null)
+        {
+            return true;
+        }
+
+        if (element is not { ValueKind: JsonValueKind.String } text || !Presence.StationNames.IsValid(name = text.GetString()))
+        {
+            name = null;
+            error = Invalid($"Field '{field}' must be 1-{Presence.StationNames.MaxLength} of letters, digits, '.', '_' or '-', starting with a letter or digit.");
+            return false;
+        }
+
+        return true;
     }
 
     private static ParseResult ParseSubscribe(JsonElement? events, JsonElement? filters)

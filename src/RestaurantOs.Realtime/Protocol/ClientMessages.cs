@@ -11,7 +11,9 @@ public abstract record ClientMessage(string Type)
     public Guid? RestaurantId { get; init; }
 }
 
-public sealed record AuthMessage(string Token) : ClientMessage("auth");
+/// <param name="Station">The station this screen is (optional; a token that names one wins, and may not be contradicted).</param>
+/// <param name="Device">The device it runs on (optional).</param>
+public sealed record AuthMessage(string Token, string? Station = null, string? Device = null) : ClientMessage("auth");
 
 /// <param name="Events">Known broadcast event types, deduplicated.</param>
 /// <param name="Filters">Validated filters (for now only <c>table_number</c>); empty when none.</param>

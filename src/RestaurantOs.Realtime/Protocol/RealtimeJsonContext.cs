@@ -42,4 +42,8 @@ namespace RestaurantOs.Realtime.Protocol;
 [JsonSerializable(typeof(Routing.SubscriptionSet))]
 [JsonSerializable(typeof(Limits.RateLimitState))]
 [JsonSerializable(typeof(Connections.ConnectionState))]
+[JsonSerializable(typeof(Presence.StationPresence))]
+[JsonSerializable(typeof(Presence.PresenceUpdatedData))]
+[JsonSerializable(typeof(Presence.StationAlertData))]
+[JsonSerializable(typeof(Presence.PresenceList))]
 public sealed partial class RealtimeJsonContext : JsonSerializerContext;

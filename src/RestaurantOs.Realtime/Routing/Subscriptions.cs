@@ -48,7 +48,8 @@ public sealed record SubscriptionChange(SubscriptionSet Next, ProtocolError? Err
 public static class SubscriptionRules
 {
     /// <summary>Event types that carry no table, so a table filter on them could never match and is refused.</summary>
-    public static IReadOnlyList<string> NotTableScoped { get; } = [EventTypes.KdsUpdate, EventTypes.PaymentProcessed];
+    public static IReadOnlyList<string> NotTableScoped { get; } =
+        [EventTypes.KdsUpdate, EventTypes.PaymentProcessed, EventTypes.PresenceUpdated, EventTypes.StationAlert];
 
     /// <summary>
     /// Adds subscriptions. The first explicit subscribe replaces the default set. An unfiltered subscription

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using RestaurantOs.Realtime.Connections;
 using RestaurantOs.Realtime.Events;
 using RestaurantOs.Realtime.Limits;
+using RestaurantOs.Realtime.Presence;
 using RestaurantOs.Realtime.Protocol;
 
 namespace RestaurantOs.Realtime.Services;
@@ -15,10 +16,11 @@ internal sealed class ClientMessageDispatcher(
     SubscriptionHandler subscriptions,
     HistoryCatchUp catchUp,
     ConnectionErrors errors,
+    PresenceTracker presence,
     RealtimeMetrics metrics,
     TimeProvider time)
 {
-    public async Task<MessageOutcome> MessageAsync(string connectionId, ConnectionState? state, ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
+    public async Task<MessageOutcome> MessageAsync(string connectionId, ConnectionState? state, ReadOnlyMemory<byte> frame, string? transport, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(connectionId);
         state ??= new ConnectionState();
@@ -59,7 +61,7 @@ internal sealed class ClientMessageDispatcher(
 
             if (message is AuthMessage auth)
             {
-                return await authenticator.AuthenticateAsync(connectionId, state, auth, now, cancellationToken).ConfigureAwait(false);
+                return await authenticator.AuthenticateAsync(connectionId, state, auth, transport, now, cancellationToken).ConfigureAwait(false);
             }
 
             if (!state.Authenticated)
@@ -83,7 +85,7 @@ internal sealed class ClientMessageDispatcher(
 
             return message switch
             {
-                PingMessage => new MessageOutcome(EventFactory.Pong(now), state, false),
+                PingMessage ping => await HeartbeatAsync(connectionId, state, ping, now, cancellationToken).ConfigureAwait(false),
                 SubscribeMessage subscribe => await subscriptions.SubscribeAsync(connectionId, state, subscribe, now, cancellationToken).ConfigureAwait(false),
                 UnsubscribeMessage unsubscribe => await subscriptions.UnsubscribeAsync(connectionId, state, unsubscribe, now, cancellationToken).ConfigureAwait(false),
                 ResumeMessage resume => await ResumeAsync(state, resume.Since, now, cancellationToken).ConfigureAwait(false),
@@ -94,6 +96,12 @@ internal sealed class ClientMessageDispatcher(
         {
             metrics.MessageReceived(type, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
+    }
+
+    private async Task<MessageOutcome> HeartbeatAsync(string connectionId, ConnectionState state, PingMessage ping, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await presence.HeartbeatAsync(connectionId, state, ping.AppliedSeq, cancellationToken).ConfigureAwait(false);
+        return new MessageOutcome(EventFactory.Pong(now), state, false);
     }
 
     private async Task<MessageOutcome> ResumeAsync(ConnectionState state, long since, DateTimeOffset now, CancellationToken cancellationToken)

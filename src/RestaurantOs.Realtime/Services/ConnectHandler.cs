@@ -3,6 +3,7 @@ using RestaurantOs.Realtime.Auth;
 using RestaurantOs.Realtime.Connections;
 using RestaurantOs.Realtime.Events;
 using RestaurantOs.Realtime.Ports;
+using RestaurantOs.Realtime.Presence;
 using RestaurantOs.Realtime.Protocol;
 using RestaurantOs.Realtime.Routing;
 
@@ -15,6 +16,7 @@ namespace RestaurantOs.Realtime.Services;
 internal sealed partial class ConnectHandler(
     IAppTokenValidator tokens,
     IEventPublisher publisher,
+    PresenceTracker presence,
     RealtimeMetrics metrics,
     TimeProvider time,
     TimeSpan authGrace,
@@ -55,19 +57,29 @@ internal sealed partial class ConnectHandler(
         return ConnectDecision.Accept(identity.UserId, [.. GroupRouting.GroupsFor(identity, state.Subscriptions)], state);
     }
 
-    public async Task ConnectedAsync(string connectionId, ConnectionState? state, CancellationToken cancellationToken)
+    public async Task ConnectedAsync(string connectionId, ConnectionState? state, string? transport, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(connectionId);
         state ??= new ConnectionState();
         metrics.ConnectionOpened(state.RestaurantId);
+        if (state.Authenticated)
+        {
+            // Before the hello, so a screen that has seen `connected` is already listed.
+            await presence.JoinedAsync(connectionId, state, transport, cancellationToken).ConfigureAwait(false);
+        }
+
         var hello = EventFactory.Connected(connectionId, state, (int)authGrace.TotalSeconds, time.GetUtcNow());
         await publisher.SendToConnectionAsync(connectionId, hello, cancellationToken).ConfigureAwait(false);
     }
 
-    public void Disconnected(string connectionId, ConnectionState? state)
+    public async Task DisconnectedAsync(string connectionId, ConnectionState? state, CancellationToken cancellationToken)
     {
         metrics.ConnectionClosed(state?.RestaurantId);
         Log.Disconnected(logger, connectionId, state?.RestaurantId);
+        if (state is { Authenticated: true })
+        {
+            await presence.LeftAsync(connectionId, state, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private static string? FindToken(ConnectAttempt attempt)

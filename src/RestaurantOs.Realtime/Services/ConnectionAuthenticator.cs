@@ -2,6 +2,7 @@ using RestaurantOs.Realtime.Auth;
 using RestaurantOs.Realtime.Connections;
 using RestaurantOs.Realtime.Events;
 using RestaurantOs.Realtime.Ports;
+using RestaurantOs.Realtime.Presence;
 using RestaurantOs.Realtime.Protocol;
 using RestaurantOs.Realtime.Routing;
 
@@ -16,10 +17,11 @@ internal sealed class ConnectionAuthenticator(
     IConnectionManager connections,
     SubscriptionHandler subscriptions,
     ConnectionErrors errors,
+    PresenceTracker presence,
     RealtimeMetrics metrics,
     TimeSpan authGrace)
 {
-    public async Task<MessageOutcome> AuthenticateAsync(string connectionId, ConnectionState state, AuthMessage auth, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<MessageOutcome> AuthenticateAsync(string connectionId, ConnectionState state, AuthMessage auth, string? transport, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var outcome = await tokens.ValidateAsync(auth.Token, cancellationToken).ConfigureAwait(false);
         if (!outcome.Succeeded)
@@ -36,6 +38,17 @@ internal sealed class ConnectionAuthenticator(
             return await errors.CloseAsync(connectionId, state, ErrorCodes.TenantViolation, "The message names a restaurant other than the token's.", cancellationToken).ConfigureAwait(false);
         }
 
+        // The station: the token's, else the one the first auth named; a refresh keeps it. Naming another one is refused
+        // (the connection keeps its state), so a screen cannot pass itself off as another station.
+        var station = identity.Station ?? (state.Authenticated ? state.Station : auth.Station);
+        var device = identity.Device ?? (state.Authenticated ? state.Device : auth.Device);
+        if ((auth.Station is not null && auth.Station != station) || (auth.Device is not null && auth.Device != device)
+            || (state.Authenticated && (state.Station != station || state.Device != device)))
+        {
+            return errors.Reply(state, ErrorCodes.InvalidMessage, "'station' and 'device' may not differ from the token's, or change on an open connection.", now);
+        }
+
+        identity = identity with { Station = station, Device = device };
         if (state.Authenticated)
         {
             // Token refresh on an open socket: same restaurant and user only.
@@ -60,6 +73,7 @@ internal sealed class ConnectionAuthenticator(
 
         metrics.ConnectionClosed(null);
         metrics.ConnectionOpened(identity.RestaurantId);
+        await presence.JoinedAsync(connectionId, next, transport, cancellationToken).ConfigureAwait(false);
         return new MessageOutcome(EventFactory.Authenticated(connectionId, next, (int)authGrace.TotalSeconds, now), next, false);
     }
 
@@ -71,6 +85,8 @@ internal sealed class ConnectionAuthenticator(
         RestaurantId = identity.RestaurantId,
         Role = identity.Role,
         OrderIds = identity.OrderIds,
+        Station = identity.Station,
+        Device = identity.Device,
         AuthDeadlineMs = null,
         PendingGroup = null,
         TokenExpiresMs = expiresAt?.ToUnixTimeMilliseconds(),

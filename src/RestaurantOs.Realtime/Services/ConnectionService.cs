@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using RestaurantOs.Realtime.Auth;
 using RestaurantOs.Realtime.Connections;
 using RestaurantOs.Realtime.Ports;
+using RestaurantOs.Realtime.Presence;
 
 namespace RestaurantOs.Realtime.Services;
 
@@ -10,6 +11,7 @@ namespace RestaurantOs.Realtime.Services;
 /// The connection lifecycle and the client protocol, as Web PubSub's upstream events reach them: <c>connect</c> and
 /// <c>connected</c> (<see cref="ConnectHandler"/>), each client message (<see cref="ClientMessageDispatcher"/>, which
 /// hands <c>auth</c>, <c>subscribe</c>/<c>unsubscribe</c> and <c>resume</c> to their handlers) and <c>disconnected</c>.
+/// Presence (<see cref="PresenceTracker"/>) follows the same events: authenticated, heartbeat, disconnected.
 /// It keeps no per-connection memory: everything it needs travels in <see cref="ConnectionState"/>, which Web PubSub
 /// stores with the connection.
 /// </summary>
@@ -23,6 +25,7 @@ public sealed class ConnectionService
         IConnectionManager connections,
         IEventPublisher publisher,
         HistoryCatchUp catchUp,
+        PresenceTracker presence,
         IOptions<AppJwtOptions> jwtOptions,
         RealtimeMetrics metrics,
         TimeProvider time,
@@ -33,9 +36,9 @@ public sealed class ConnectionService
         AuthGrace = TimeSpan.FromSeconds(Math.Max(1, jwtOptions.Value.AuthGraceSeconds));
         var errors = new ConnectionErrors(connections, publisher, metrics, time, loggers.CreateLogger<ConnectionErrors>());
         var subscriptions = new SubscriptionHandler(connections, errors);
-        var authenticator = new ConnectionAuthenticator(tokens, connections, subscriptions, errors, metrics, AuthGrace);
-        _connect = new ConnectHandler(tokens, publisher, metrics, time, AuthGrace, loggers.CreateLogger<ConnectHandler>());
-        _dispatcher = new ClientMessageDispatcher(authenticator, subscriptions, catchUp, errors, metrics, time);
+        var authenticator = new ConnectionAuthenticator(tokens, connections, subscriptions, errors, presence, metrics, AuthGrace);
+        _connect = new ConnectHandler(tokens, publisher, presence, metrics, time, AuthGrace, loggers.CreateLogger<ConnectHandler>());
+        _dispatcher = new ClientMessageDispatcher(authenticator, subscriptions, catchUp, errors, presence, metrics, time);
     }
 
     /// <summary>How long a connection that arrived without a token has to send <c>auth</c>.</summary>
@@ -45,13 +48,20 @@ public sealed class ConnectionService
     public Task<ConnectDecision> ConnectAsync(ConnectAttempt attempt, CancellationToken cancellationToken) =>
         _connect.ConnectAsync(attempt, cancellationToken);
 
-    /// <summary>Sends the <c>connected</c> message once the realtime service has opened the connection.</summary>
-    public Task ConnectedAsync(string connectionId, ConnectionState? state, CancellationToken cancellationToken) =>
-        _connect.ConnectedAsync(connectionId, state, cancellationToken);
+    /// <summary>
+    /// Sends the <c>connected</c> message once the realtime service has opened the connection, and records an
+    /// authenticated screen as present.
+    /// </summary>
+    /// <param name="transport">The subprotocol the connection speaks (null for a plain WebSocket).</param>
+    public Task ConnectedAsync(string connectionId, ConnectionState? state, string? transport, CancellationToken cancellationToken) =>
+        _connect.ConnectedAsync(connectionId, state, transport, cancellationToken);
 
-    public void Disconnected(string connectionId, ConnectionState? state) => _connect.Disconnected(connectionId, state);
+    /// <summary>The connection has closed: counted, and its screen marked gone.</summary>
+    public Task DisconnectedAsync(string connectionId, ConnectionState? state, CancellationToken cancellationToken) =>
+        _connect.DisconnectedAsync(connectionId, state, cancellationToken);
 
     /// <summary>One client message: a reply for the response body and the connection's new state.</summary>
-    public Task<MessageOutcome> MessageAsync(string connectionId, ConnectionState? state, ReadOnlyMemory<byte> frame, CancellationToken cancellationToken) =>
-        _dispatcher.MessageAsync(connectionId, state, frame, cancellationToken);
+    /// <param name="transport">The subprotocol the connection speaks (null for a plain WebSocket).</param>
+    public Task<MessageOutcome> MessageAsync(string connectionId, ConnectionState? state, ReadOnlyMemory<byte> frame, string? transport, CancellationToken cancellationToken) =>
+        _dispatcher.MessageAsync(connectionId, state, frame, transport, cancellationToken);
 }

@@ -17,6 +17,7 @@ public enum HttpOperation
     SendCustomerNotification,
     SendRefundNotification,
     ReadEvents,
+    ReadPresence,
 }
 
 /// <summary>
@@ -49,6 +50,8 @@ public static class HttpAccess
         [HttpOperation.SendKitchenNotification] = [.. BackOffice, Role.Server, Role.Kitchen, Role.Expo],
         [HttpOperation.SendCustomerNotification] = [.. BackOffice, Role.Server],
         [HttpOperation.SendRefundNotification] = [.. BackOffice, Role.Server, Role.Cashier],
+        // Exactly the roles that receive presence:updated and station:alert.
+        [HttpOperation.ReadPresence] = [.. BackOffice, Role.Expo],
     }.ToFrozenDictionary(kv => kv.Key, kv => kv.Value.ToFrozenSet());
 
     /// <summary>True when <paramref name="role"/> may call <paramref name="operation"/>. Throws for an unknown operation.</summary>

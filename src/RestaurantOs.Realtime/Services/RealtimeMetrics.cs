@@ -25,6 +25,7 @@ public sealed class RealtimeMetrics : IDisposable
     private readonly Histogram<double> _batchDuration;
     private readonly Histogram<long> _batchLanes;
     private readonly Counter<long> _laneFailures;
+    private readonly Counter<long> _stationAlerts;
 
     public RealtimeMetrics(IMeterFactory meterFactory)
     {
@@ -42,6 +43,7 @@ public sealed class RealtimeMetrics : IDisposable
         _batchDuration = _meter.CreateHistogram<double>("realtime.pipeline.batch.duration", unit: "ms", description: "From reading a feed page to all its lanes finished, tagged by outcome.");
         _batchLanes = _meter.CreateHistogram<long>("realtime.pipeline.batch.lanes", description: "Restaurants (lanes) in one feed page.");
         _laneFailures = _meter.CreateCounter<long>("realtime.pipeline.lane.failures", description: "Lanes that failed; their page is repeated.");
+        _stationAlerts = _meter.CreateCounter<long>("realtime.presence.alerts", description: "station:alert messages sent, tagged by alert (gone, behind) and state (raised, cleared).");
     }
 
     public void ConnectionOpened(Guid? restaurantId) => _connections.Add(1, Tag("restaurant_id", restaurantId));
@@ -82,6 +84,9 @@ public sealed class RealtimeMetrics : IDisposable
     public void Reconnected() => _reconnections.Add(1);
 
     public void Error(string code) => _errors.Add(1, new KeyValuePair<string, object?>("code", code));
+
+    public void StationAlert(string alert, string state) =>
+        _stationAlerts.Add(1, new KeyValuePair<string, object?>("alert", alert), new KeyValuePair<string, object?>("state", state));
 
     public void Dispose() => _meter.Dispose();
 

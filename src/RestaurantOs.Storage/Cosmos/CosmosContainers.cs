@@ -13,13 +13,14 @@ internal sealed class CosmosContainers : IDisposable
     public const string NotificationsName = "notifications";
     public const string EventsName = "events";
     public const string LeasesName = "leases";
+    public const string PresenceName = "presence";
 
     /// <summary>The document containers whose change feeds <see cref="CosmosChangeFeed"/> reads.</summary>
     public static readonly string[] DocumentContainerNames = [OrdersName, TablesName, PaymentsName, NotificationsName];
 
     public CosmosContainers(
         Container orders, Container tables, Container payments, Container notifications, Container events, Container leases,
-        CosmosClient? client = null, string? databaseName = null)
+        CosmosClient? client = null, string? databaseName = null, Container? presence = null)
     {
         Orders = orders;
         Tables = tables;
@@ -27,6 +28,7 @@ internal sealed class CosmosContainers : IDisposable
         Notifications = notifications;
         Events = events;
         Leases = leases;
+        presenceContainer = presence;
         Client = client;
         DatabaseName = databaseName;
     }
@@ -43,6 +45,11 @@ internal sealed class CosmosContainers : IDisposable
 
     public Container Leases { get; }
 
+    private readonly Container? presenceContainer;
+
+    /// <summary>Presence entries (not a document container: no change feed reads it).</summary>
+    public Container Presence => presenceContainer ?? throw new InvalidOperationException("No presence container was given.");
+
     public CosmosClient? Client { get; }
 
     public string? DatabaseName { get; }
@@ -55,6 +62,7 @@ internal sealed class CosmosContainers : IDisposable
         NotificationsName => Notifications,
         EventsName => Events,
         LeasesName => Leases,
+        PresenceName => Presence,
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Unknown container."),
     };
 
@@ -103,7 +111,8 @@ internal sealed class CosmosContainers : IDisposable
             client.GetContainer(options.Database, EventsName),
             client.GetContainer(options.Database, LeasesName),
             client,
-            options.Database);
+            options.Database,
+            client.GetContainer(options.Database, PresenceName));
     }
 
     public void Dispose() => Client?.Dispose();

@@ -7,7 +7,8 @@ namespace RestaurantOs.Storage.Cosmos;
 
 /// <summary>
 /// Creates the database and containers when <c>Storage:Cosmos:CreateIfNotExists</c> is on (in Azure, Bicep creates
-/// them and this does nothing). The events container gets a default TTL equal to the history retention.
+/// them and this does nothing). The events container gets a default TTL equal to the history retention, the presence
+/// container one day.
 /// Idempotent: CreateIfNotExists calls, run once per process and again after a failure.
 /// </summary>
 internal sealed class CosmosStoreInitializer(
@@ -46,6 +47,12 @@ internal sealed class CosmosStoreInitializer(
                 new ContainerProperties(CosmosContainers.EventsName, CosmosContainers.PartitionKeyPath)
                 {
                     DefaultTimeToLive = (int)historyOptions.Value.Retention.TotalSeconds,
+                },
+                cancellationToken: ct).ConfigureAwait(false);
+            await database.CreateContainerIfNotExistsAsync(
+                new ContainerProperties(CosmosContainers.PresenceName, CosmosContainers.PartitionKeyPath)
+                {
+                    DefaultTimeToLive = (int)Realtime.Presence.PresenceTracker.Retention.TotalSeconds,
                 },
                 cancellationToken: ct).ConfigureAwait(false);
             done = true;

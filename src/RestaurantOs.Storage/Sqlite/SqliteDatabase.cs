@@ -255,5 +255,20 @@ internal static class SqliteSchema
             UNIQUE (restaurant_id, event_id)
         );
         CREATE INDEX IF NOT EXISTS ix_history_events_appended ON history_events (restaurant_id, appended_at);
+        CREATE TABLE IF NOT EXISTS presence (
+            restaurant_id TEXT NOT NULL,
+            key TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            station TEXT NULL,
+            alert TEXT NULL,
+            gone_since INTEGER NULL,
+            last_seen_at INTEGER NOT NULL,
+            applied_seq INTEGER NULL,
+            updated_at INTEGER NOT NULL,
+            document TEXT NOT NULL,
+            PRIMARY KEY (restaurant_id, key)
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS ix_presence_due ON presence (status, last_seen_at);
         """);
 }

@@ -125,6 +125,17 @@ public class DevHostFixture : IAsyncLifetime
         return json.RootElement.GetProperty("token").GetString()!;
     }
 
+    /// <summary>A token from <c>GET /dev/token</c> for a named station (a KDS screen, say).</summary>
+    public async Task<string> StationTokenAsync(Guid restaurantId, string role, string station)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var response = await Http.GetAsync(new Uri($"dev/token?restaurant_id={restaurantId}&role={role}&station={Uri.EscapeDataString(station)}", UriKind.Relative), cts.Token);
+        var body = await response.Content.ReadAsStringAsync(cts.Token);
+        Assert.True(response.IsSuccessStatusCode, $"/dev/token failed: {(int)response.StatusCode} {body}");
+        using var json = JsonDocument.Parse(body);
+        return json.RootElement.GetProperty("token").GetString()!;
+    }
+
     /// <summary>A token signed like the host's own, with chosen lifetime (for expired tokens).</summary>
     public string MintToken(Guid restaurantId, Role role, string subject, DateTimeOffset notBefore, DateTimeOffset expires, string? signingKey = null, IEnumerable<Guid>? orderIds = null)
     {
