@@ -24,7 +24,8 @@ export type ConnectMode = 'negotiate' | 'direct' | 'first-message';
 
 export type BroadcastEventType =
   | 'order:created' | 'order:updated' | 'order:status' | 'payment:processed' | 'kds:update' | 'table:updated'
-  | 'notification:kitchen' | 'notification:customer' | 'notification:refund';
+  | 'notification:kitchen' | 'notification:customer' | 'notification:refund'
+  | 'presence:updated' | 'station:alert';
 
 export type ReplyType =
   | 'connected' | 'authenticated' | 'subscribed' | 'unsubscribed' | 'pong' | 'replay' | 'resync' | 'error';
@@ -133,6 +134,31 @@ export interface EventDataMap {
   'notification:kitchen': { notification: Notification };
   'notification:customer': { notification: Notification };
   'notification:refund': { notification: Notification };
+  'presence:updated': { change: 'joined' | 'left' | 'behind' | 'caught_up'; station: StationPresence };
+  'station:alert': { alert: 'gone' | 'behind'; state: 'raised' | 'cleared'; station: StationPresence };
+}
+
+/** One screen of the restaurant (docs/events.md, station presence), as events and GET /api/presence carry it. */
+export interface StationPresence {
+  restaurant_id: string;
+  /** `s.{station}`, or `c.{connection id}` for an unnamed screen. */
+  key: string;
+  station?: string | null;
+  device?: string | null;
+  role: string;
+  user_id: string;
+  connection_id: string;
+  transport: string;
+  connected_since: string;
+  last_seen_at: string;
+  applied_seq?: number | null;
+  applied_at?: string | null;
+  latest_seq?: number | null;
+  status: 'live' | 'behind' | 'gone';
+  gone_since?: string | null;
+  alert?: 'gone' | 'behind' | null;
+  alert_since?: string | null;
+  version: number;
 }
 
 /** A server-to-client envelope. Broadcast events carry id, restaurant_id and seq (kds:update has no seq). */
@@ -207,6 +233,12 @@ export interface RealtimeClientOptions {
   apiBase?: string;
   /** Called before every (re)connect: return the app JWT. */
   getToken: () => string | Promise<string>;
+  /**
+   * This screen's station (e.g. 'grill-kds-1') and device, for station presence. Sent with `auth` in
+   * 'first-message' mode; in the other modes the token names them (a station claim).
+   */
+  station?: string;
+  device?: string;
   /** Subscriptions sent after every (re)connect. */
   subscriptions?: Subscription[];
   /** Resume from this seq on the first connect (e.g. persisted by the app). */

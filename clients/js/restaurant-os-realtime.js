@@ -19,7 +19,7 @@ import { DeliveryGate } from './delivery-gate.js';
 /** Broadcast event types a client may subscribe to. */
 export const BROADCAST_EVENTS = Object.freeze([
   'order:created', 'order:updated', 'order:status', 'payment:processed', 'kds:update', 'table:updated',
-  'notification:kitchen', 'notification:customer', 'notification:refund',
+  'notification:kitchen', 'notification:customer', 'notification:refund', 'presence:updated', 'station:alert',
 ]);
 
 /** Server error codes after which the client does not reconnect (a new token is needed). */
@@ -110,6 +110,9 @@ export class RealtimeClient {
     this._url = options.url ?? null;
     this._apiBase = (options.apiBase ?? g.location?.origin ?? '').replace(/\/+$/, '');
     this._getToken = options.getToken;
+    // The screen's station and device, sent with `auth` ('first-message' mode); otherwise the token names them.
+    this._station = options.station ?? null;
+    this._device = options.device ?? null;
     this._WebSocket = options.WebSocket ?? g.WebSocket;
     this._fetch = options.fetch ?? ((...a) => g.fetch(...a));
     this._setTimeout = options.setTimeout ?? ((f, ms) => g.setTimeout(f, ms));
@@ -228,7 +231,7 @@ export class RealtimeClient {
     if (this._closedBy === 'user') return; // closed on purpose: nothing to authenticate
     if (this._ws && this._ws.readyState === WS_OPEN) {
       this._authSent = true;
-      if (this._send({ type: 'auth', token })) this._token = token;
+      if (this._send(this._authMessage(token))) this._token = token;
       return;
     }
     this._pendingToken = token;
@@ -239,6 +242,14 @@ export class RealtimeClient {
    * Send a `ping` now (the heartbeat does this every heartbeatMs). If no message at all arrives within
    * pongTimeoutMs, the connection is considered dead and replaced. Returns false when not open.
    */
+  /** An `auth` message for `token`, naming the station and device when the options do. */
+  _authMessage(token) {
+    const message = { type: 'auth', token };
+    if (this._station) message.station = this._station;
+    if (this._device) message.device = this._device;
+    return message;
+  }
+
   ping() {
     if (this._state !== 'open') return false;
     // The heartbeat doubles as a delivery receipt: the last seq this screen applied (omitted until there is one).
@@ -320,7 +331,7 @@ export class RealtimeClient {
       this._log('socket open');
       if (this._mode === 'first-message') {
         this._authSent = true;
-        this._send({ type: 'auth', token });
+        this._send(this._authMessage(token));
       }
     };
     ws.onmessage = (ev) => {
@@ -499,7 +510,7 @@ export class RealtimeClient {
       }
       if (gen !== this._gen || typeof token !== 'string' || token === '') return;
       this._log('refreshing token before it expires');
-      if (this._send({ type: 'auth', token })) this._token = token;
+      if (this._send(this._authMessage(token))) this._token = token;
     }, delay);
   }
 

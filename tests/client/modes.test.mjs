@@ -93,6 +93,17 @@ test('first-message mode: auth is the first frame; open only after authenticated
   assert.deepEqual(ws.sent.map((m) => m.type), ['auth', 'subscribe']);
 });
 
+test('first-message mode: auth names the station and device, on connect and on every refresh', async () => {
+  const h = setup({ mode: 'first-message', station: 'grill-kds-1', device: 'tablet-7' });
+  await h.client.connect();
+  const ws = h.WS.last;
+  ws.serverOpen();
+  assert.deepEqual(ws.sent, [{ type: 'auth', token: 'tok-1', station: 'grill-kds-1', device: 'tablet-7' }]);
+  ws.serverSend({ type: 'authenticated', data: { authenticated: true, user_id: 'u1', role: 'kitchen', restaurant_id: 'r1' } });
+  await h.client.refreshToken('tok-2');
+  assert.deepEqual(ws.sent.at(-1), { type: 'auth', token: 'tok-2', station: 'grill-kds-1', device: 'tablet-7' });
+});
+
 test('refreshToken sends auth on the open socket and opens no new socket', async () => {
   const h = setup();
   const ws = await connectOpen(h);

@@ -319,3 +319,17 @@ public sealed class DemoHostFixture : DevHostFixture
     {
     }
 }
+
+/// <summary>
+/// A host whose presence timer runs every second with a 2 s grace, and which calls a screen silent after 3 s and
+/// behind after 1 s, so station alerts can be seen in a test without waiting half a minute.
+/// </summary>
+public sealed class QuickPresenceHostFixture : DevHostFixture
+{
+    public const int GraceSeconds = 2;
+
+    public QuickPresenceHostFixture()
+        : base([$"--Presence:Grace=00:00:0{GraceSeconds}", "--Presence:SilentAfter=00:00:03", "--Presence:BehindAfter=00:00:01", "--PresenceSchedule=*/1 * * * * *"])
+    {
+    }
+}
