@@ -98,6 +98,22 @@ public sealed class PresenceTrackerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_second_screen_of_the_station_that_still_beats_takes_it_over_when_the_newer_one_leaves()
+    {
+        await AppendEventsAsync(1);
+        var state = Screen();
+        await Connections.ConnectedAsync("tab-1", state, null, Ct);
+        await Connections.ConnectedAsync("tab-2", state, null, Ct); // the newest holds the station
+        await Connections.DisconnectedAsync("tab-2", state, Ct);
+        await PingAsync("tab-1", state, 1);
+
+        var listed = Assert.Single((await Tracker.ListAsync(_restaurant, Ct)).Stations);
+        Assert.Equal((PresenceStatus.Live, "tab-1"), (listed.Status, listed.ConnectionId));
+        _host.Time.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(0, await Tracker.SweepAsync(Ct));
+    }
+
+    [Fact]
     public async Task No_gone_alert_outside_trading_hours_until_the_next_order_arrives()
     {
         await AppendEventsAsync(1);

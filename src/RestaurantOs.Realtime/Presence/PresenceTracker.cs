@@ -152,9 +152,18 @@ public sealed partial class PresenceTracker(
                     return ((judged ?? reported) with { Version = 1 }, [.. events, .. alerts]);
                 }
 
-                if (current.ConnectionId != connectionId || current.Status == PresenceStatus.Gone)
+                if (current.ConnectionId != connectionId)
                 {
-                    return (current, []); // joined elsewhere, or its disconnect was handled: a late ping changes nothing
+                    // Two screens named alike: the newest connection holds the station. When it has left, another one
+                    // that still beats is the station now (a second tab, or the old socket of a quick reconnect).
+                    return current.Status == PresenceStatus.Gone && current.Station is not null
+                        ? Join(current, connectionId, state, who, transport: current.Transport, now)
+                        : (current, []);
+                }
+
+                if (current.Status == PresenceStatus.Gone)
+                {
+                    return (current, []); // its disconnect was handled: a late ping changes nothing
                 }
 
                 var next = current with

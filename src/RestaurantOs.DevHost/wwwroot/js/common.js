@@ -41,19 +41,59 @@ export async function listRestaurants() {
   return res.json();
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ROLES = ['owner', 'manager', 'server', 'cashier', 'kitchen', 'expo', 'customer', 'service'];
+const MODES = ['negotiate', 'direct', 'first-message'];
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** A restaurant's display name, whatever form its id comes in (metrics tag ids without dashes). */
+export function restaurantName(restaurants, id) {
+  const plain = String(id ?? '').replaceAll('-', '').toLowerCase();
+  return restaurants.find((r) => r.id.replaceAll('-', '').toLowerCase() === plain)?.name ?? null;
+}
+
 /**
- * Page context from the query string: restaurant_id (default: the first demo restaurant), role, sub, mode.
- * Returns { restaurantId, restaurantName, role, sub, mode, restaurants }.
+ * Page context from the query string: restaurant_id (default: the first demo restaurant), role, sub, mode, station
+ * and, for a customer, order_ids. Returns { restaurantId, restaurantName, role, sub, mode, station, orderIds,
+ * restaurants, error }: `error` says what is wrong with the query, and a page with one shows it instead of connecting.
  */
 export async function pageContext(defaultRole) {
-  const role = params.get('role') || defaultRole;
+  const role = (params.get('role') || defaultRole).toLowerCase();
   const mode = params.get('mode') || 'negotiate';
   let restaurants = [];
   try { restaurants = await listRestaurants(); } catch (err) { console.warn('could not list restaurants', err); }
   const restaurantId = params.get('restaurant_id') || restaurants[0]?.id || '';
-  const restaurantName = restaurants.find((r) => r.id === restaurantId)?.name ?? restaurantId;
+  const name = restaurantName(restaurants, restaurantId) ?? restaurantId;
   const sub = params.get('sub') || `dev-${role}`;
-  return { restaurantId, restaurantName, role, sub, mode, restaurants };
+  const station = params.get('station') || null;
+  const orderIds = (params.get('order_ids') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  let error = null;
+  if (!UUID.test(restaurantId)) error = restaurantId ? `restaurant_id '${restaurantId}' is not a UUID.` : 'No restaurant: start DevHost with --demo, or add ?restaurant_id=<uuid>.';
+  else if (!ROLES.includes(role)) error = `role '${role}' is not one of ${ROLES.join(', ')}.`;
+  else if (!MODES.includes(mode)) error = `mode '${mode}' is not one of ${MODES.join(', ')}.`;
+  else if (station !== null && !NAME.test(station)) error = `station '${station}' must be 1-64 letters, digits, '.', '_' or '-'.`;
+  else if (orderIds.some((id) => !UUID.test(id))) error = 'order_ids must be UUIDs separated by commas.';
+  return { restaurantId, restaurantName: name, role, sub, mode, station, orderIds, restaurants, error };
+}
+
+/**
+ * A customer token needs the orders it may follow: the ones in ?order_ids=, else the restaurant's most recent active
+ * order (found with a manager's development token). Throws when the restaurant has none to follow.
+ */
+async function customerOrders(ctx) {
+  if (ctx.orderIds.length > 0) return ctx.orderIds;
+  const q = new URLSearchParams({ restaurant_id: ctx.restaurantId, role: 'manager', sub: 'dev-order-picker' });
+  const res = await fetch(`/dev/token?${q}`, { headers: { Accept: 'application/json' } });
+  if (!res.ok) throw new HttpProblem(res.status, await readProblem(res));
+  const { token } = await res.json();
+  const orders = await fetch('/api/orders', { headers: { Accept: 'application/json', Authorization: `Bearer ${token}` } });
+  if (!orders.ok) throw new HttpProblem(orders.status, await readProblem(orders));
+  const list = await orders.json();
+  const newest = (Array.isArray(list) ? list : []).sort((a, b) => String(b.created_at).localeCompare(String(a.created_at)))[0];
+  if (!newest) throw new Error('This restaurant has no active order for a customer to follow: create one, or add ?order_ids=<uuid>.');
+  ctx.orderIds = [newest.id];
+  ctx.onOrders?.(ctx.orderIds, newest);
+  return ctx.orderIds;
 }
 
 /** A token source for the page: a fresh development token for every (re)connect; the last one is kept for HTTP calls. */
@@ -61,6 +101,8 @@ export function devTokens(ctx) {
   let last = null;
   const get = async () => {
     const q = new URLSearchParams({ restaurant_id: ctx.restaurantId, role: ctx.role, sub: ctx.sub });
+    if (ctx.station) q.set('station', ctx.station);
+    if (ctx.role === 'customer') q.set('order_ids', (await customerOrders(ctx)).join(','));
     const res = await fetch(`/dev/token?${q}`, { headers: { Accept: 'application/json' } });
     if (!res.ok) throw new HttpProblem(res.status, await readProblem(res));
     const body = await res.json();
@@ -131,8 +173,54 @@ export function renderContext(ctx, node = document.getElementById('context')) {
       el('a', { href: linkWithContext('kds.html', ctx) }, 'KDS'),
       el('a', { href: linkWithContext('floor.html', ctx) }, 'Floor'),
       el('a', { href: linkWithContext('console.html', ctx) }, 'Console'),
+      el('a', { href: linkWithContext('presence.html', ctx) }, 'Presence'),
       el('a', { href: linkWithContext('metrics.html', ctx) }, 'Metrics')),
   );
+}
+
+/**
+ * A page whose query is wrong (ctx.error) shows why in the banner, with a link home, and does not connect.
+ * Returns true when the page may go on.
+ */
+export function checkContext(ctx, banner = document.getElementById('banner')) {
+  if (!ctx.error) return true;
+  if (banner) {
+    banner.hidden = false;
+    banner.dataset.kind = 'config';
+    banner.replaceChildren(`Cannot open this page: ${ctx.error} `, el('a', { href: 'index.html' }, 'Choose a restaurant and role'));
+  }
+  const state = document.getElementById('connection-state');
+  if (state) { state.textContent = 'not connected'; state.dataset.state = 'closed'; }
+  return false;
+}
+
+/**
+ * An unmistakable stale state for a live page: once the page has been live, losing the connection dims the page
+ * (body.stale) and shows #offline with the time since the last update, counting, until the connection is back.
+ * Returns a function telling whether the page is live now.
+ */
+export function bindStaleState(client, { onChange } = {}) {
+  const offline = document.getElementById('offline');
+  const age = document.getElementById('last-update');
+  let online = false;
+  let everOpen = false;
+  let lastUpdate = Date.now();
+  const show = () => {
+    const stale = everOpen && !online;
+    document.body.classList.toggle('stale', stale);
+    if (offline) offline.hidden = !stale;
+    if (stale && age) age.textContent = `${Math.max(0, Math.round((Date.now() - lastUpdate) / 1000))} s ago`;
+  };
+  client.on('message', () => { lastUpdate = Date.now(); });
+  client.on('state', (s) => {
+    const was = online;
+    online = s === 'open';
+    if (online) { everOpen = true; lastUpdate = Date.now(); }
+    show();
+    if (was !== online) onChange?.(online);
+  });
+  setInterval(show, 1000);
+  return () => online;
 }
 
 /** Show a transient message in #toast. */
@@ -155,7 +243,7 @@ export function bindLiveView(client, { banner, applyEvent, render, loadSnapshot 
   let loadedOnce = false;
   client.on('state', (s) => {
     if (s === 'open') {
-      banner.hidden = true;
+      if (banner.dataset.kind !== 'snapshot') banner.hidden = true;
       if (!loadedOnce) { loadedOnce = true; loadSnapshot(); }
     }
   });
@@ -164,10 +252,25 @@ export function bindLiveView(client, { banner, applyEvent, render, loadSnapshot 
   client.on('error', (e) => {
     if (e.terminal) {
       banner.hidden = false;
+      banner.dataset.kind = 'terminal';
       banner.replaceChildren(`Disconnected: ${e.code} ${e.message} `,
         el('button', { type: 'button', onclick: () => client.refreshToken() }, 'Reconnect with a new token'));
     } else if (e.source === 'server') {
       toast(`${e.code}: ${e.message}`, 'error');
+    } else {
+      // A client-side failure (no token, the negotiate call refused, the socket failed): say so while it retries,
+      // so a page never sits in "reconnecting" without a reason.
+      banner.hidden = false;
+      banner.dataset.kind = 'retrying';
+      banner.replaceChildren(`Not connected: ${e.code} — ${e.message}. Retrying…`);
     }
   });
+}
+
+/** Show that the page's snapshot could not be loaded (a refused role, say) until a later load succeeds. */
+export function showSnapshotError(banner, what, err) {
+  banner.hidden = false;
+  banner.dataset.kind = 'snapshot';
+  const code = err?.problem?.code ? ` (${err.problem.code})` : '';
+  banner.replaceChildren(`Could not load ${what}: ${err?.message ?? err}${code}`);
 }

@@ -1,6 +1,6 @@
 // Event console: every message the connection receives, subscribe/unsubscribe controls, pause and clear.
 
-import { pageContext, renderContext, devTokens, createClient, bindConnectionState, el } from './common.js';
+import { pageContext, renderContext, checkContext, devTokens, createClient, bindConnectionState, bindStaleState, el } from './common.js';
 import { BROADCAST_EVENTS } from './restaurant-os-realtime.js';
 
 const MAX_ROWS = 500; // the console runs for hours: keep the DOM bounded
@@ -10,6 +10,7 @@ renderContext(ctx);
 const tokens = devTokens(ctx);
 const client = createClient(ctx, tokens);
 bindConnectionState(client);
+bindStaleState(client);
 window.realtimeClient = client; // for debugging in DevTools and for end-to-end tests
 
 const logNode = document.getElementById('log');
@@ -89,6 +90,9 @@ client.on('error', (e) => {
     banner.hidden = false;
     banner.replaceChildren(`Disconnected: ${e.code} ${e.message} `,
       el('button', { type: 'button', onclick: () => client.refreshToken() }, 'Reconnect with a new token'));
+  } else if (e.source !== 'server') {
+    banner.hidden = false;
+    banner.replaceChildren(`Not connected: ${e.code} — ${e.message}. Retrying…`);
   }
 });
 client.on('drop', (d) => addRow({ type: `dropped (${d.reason})`, seq: d.event.seq, json: d.event, kind: 'dropped' }));
@@ -125,7 +129,7 @@ document.getElementById('refresh-token').addEventListener('click', () => client.
 document.getElementById('reconnect').addEventListener('click', () => { client.close(); client.connect(); });
 
 showSubs();
-client.connect();
+if (checkContext(ctx)) client.connect();
 window.addEventListener('pagehide', () => client.close());
 // Back/forward cache: a restored page reconnects (and resumes from its last seq).
 window.addEventListener('pageshow', (e) => { if (e.persisted) client.connect(); });

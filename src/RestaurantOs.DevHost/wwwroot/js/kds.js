@@ -1,10 +1,12 @@
 // KDS board page: tickets by status column, fed by kds:update and order events (newest version wins),
 // with buttons that advance an order's status over HTTP (optimistic concurrency via expected_version).
 
-import { params, pageContext, renderContext, devTokens, createClient, api, bindConnectionState, bindLiveView, el, toast, HttpProblem } from './common.js';
+import { params, pageContext, renderContext, checkContext, devTokens, createClient, api, bindConnectionState, bindLiveView, bindStaleState, showSnapshotError, el, toast, HttpProblem } from './common.js';
 import { KdsBoard, COLUMNS, actionsFor, elapsedMinutes, isUrgent, URGENT_AFTER_MINUTES } from './kds-model.js';
 
 const ctx = await pageContext('kitchen');
+// A KDS is a station: ?station= names it (presence shows it, and alerts when it drops); unnamed, it is "kds-1".
+ctx.station ??= 'kds-1';
 renderContext(ctx);
 const tokens = devTokens(ctx);
 const client = createClient(ctx, tokens);
@@ -19,8 +21,6 @@ bindConnectionState(client);
 const boardNode = document.getElementById('board');
 const banner = document.getElementById('banner');
 const alertsNode = document.getElementById('alerts');
-const offlineNode = document.getElementById('offline');
-const lastUpdateNode = document.getElementById('last-update');
 
 // Words that make a note or a notification an allergy warning: shown in red on the ticket and as a banner.
 const ALLERGY = /\b(allerg\w*|anaphyla\w*|nuts?|peanuts?|gluten|celiac|coeliac|dairy|lactose|shellfish|sesame|soy|eggs?)\b/i;
@@ -28,24 +28,7 @@ const isAllergy = (text) => typeof text === 'string' && ALLERGY.test(text);
 
 // A kitchen that lost its connection must see it at once: the whole board is dimmed with the time since the last
 // update, ages keep ticking, and status taps are refused (buttons disabled) until the connection is back.
-let online = false;
-let everOpen = false;
-let lastUpdate = Date.now();
-client.on('message', () => { lastUpdate = Date.now(); });
-client.on('state', (s) => {
-  online = s === 'open';
-  if (online) { everOpen = true; lastUpdate = Date.now(); }
-  showOffline();
-  render();
-});
-
-function showOffline() {
-  const stale = everOpen && !online;
-  document.body.classList.toggle('stale', stale);
-  offlineNode.hidden = !stale;
-  if (stale) lastUpdateNode.textContent = `${Math.max(0, Math.round((Date.now() - lastUpdate) / 1000))} s ago`;
-}
-setInterval(showOffline, 1000);
+const isOnline = bindStaleState(client, { onChange: () => render() });
 
 // Kitchen notifications (86'd items, allergy alerts): a banner each, until someone acknowledges it.
 client.on('notification:kitchen', (e) => {
@@ -81,7 +64,7 @@ function ticketNode(t, now) {
     el('ul', { class: 'items' }, (t.items ?? []).map(itemNode)),
     t.notes ? el('div', { class: `notes${isAllergy(t.notes) ? ' allergy' : ''}` }, t.notes) : null,
     el('div', { class: 'actions' }, actionsFor(t).map((a) =>
-      el('button', { type: 'button', disabled: pending.has(t.id) || !online, title: online ? '' : 'Offline: reconnecting', dataset: { action: a.status }, onclick: () => advance(t, a.status) }, a.label))));
+      el('button', { type: 'button', disabled: pending.has(t.id) || !isOnline(), title: isOnline() ? '' : 'Offline: reconnecting', dataset: { action: a.status }, onclick: () => advance(t, a.status) }, a.label))));
 }
 
 function render() {
@@ -91,6 +74,34 @@ function render() {
     el('section', { class: 'column', dataset: { column: c.key } },
       el('h2', {}, c.title, ' ', el('span', { class: 'count' }, String(cols[c.key].length))),
       el('div', { class: 'tickets' }, cols[c.key].map((t) => ticketNode(t, now))))));
+  fitColumns();
+}
+
+// A wall screen cannot scroll: each column shows the tickets that fit (oldest first, so the most urgent stay) and
+// "+N more" for the rest. Phones stack the columns and scroll, so nothing is hidden there.
+function fitColumns() {
+  if (window.matchMedia('(max-width: 900px)').matches) return;
+  for (const column of boardNode.querySelectorAll('.column')) {
+    const list = column.querySelector('.tickets');
+    const bottom = column.getBoundingClientRect().bottom;
+    const tickets = [...list.children];
+    let hidden = 0;
+    for (let i = tickets.length - 1; i >= 0 && tickets[i].getBoundingClientRect().bottom > bottom - 4; i--) {
+      tickets[i].hidden = true;
+      hidden++;
+    }
+    // The "+N more" line takes a ticket's place when it does not fit below the last one shown.
+    if (hidden > 0) {
+      const more = el('div', { class: 'more', dataset: { hidden: String(hidden) } }, `+${hidden} more`);
+      list.append(more);
+      const shown = tickets.filter((t) => !t.hidden);
+      if (more.getBoundingClientRect().bottom > bottom - 4 && shown.length > 0) {
+        shown.at(-1).hidden = true;
+        more.dataset.hidden = String(hidden + 1);
+        more.textContent = `+${hidden + 1} more`;
+      }
+    }
+  }
 }
 
 async function loadSnapshot() {
@@ -98,14 +109,15 @@ async function loadSnapshot() {
   try {
     const orders = await api(tokens, '/api/orders');
     board.applySnapshot(Array.isArray(orders) ? orders : [], mark);
+    if (banner.dataset.kind === 'snapshot') banner.hidden = true;
     render();
   } catch (err) {
-    toast(`Could not load orders: ${err.message}`, 'error');
+    showSnapshotError(banner, 'orders', err);
   }
 }
 
 async function advance(ticket, status) {
-  if (!online) { toast('Offline: the change was not sent. Try again when the board is live.', 'error'); return; }
+  if (!isOnline()) { toast('Offline: the change was not sent. Try again when the board is live.', 'error'); return; }
   pending.add(ticket.id);
   render();
   try {
@@ -128,7 +140,8 @@ bindLiveView(client, { banner, applyEvent: (e) => board.applyEvent(e), render, l
 
 render();
 setInterval(render, 15000); // elapsed minutes and urgency move with the clock, also while offline
-client.connect();
+window.addEventListener('resize', render);
+if (checkContext(ctx)) client.connect();
 window.addEventListener('pagehide', () => client.close());
 // Back/forward cache: a restored page reconnects (and resumes from its last seq).
 window.addEventListener('pageshow', (e) => { if (e.persisted) client.connect(); });
