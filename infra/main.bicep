@@ -94,7 +94,7 @@ param changeFeedSchedule string = '*/10 * * * * *'
 param authGraceSchedule string = '*/2 * * * * *'
 
 @description('Six-field NCRONTAB schedule of the presence timer: raises station alerts for KDS screens gone longer than the grace (Presence:Grace, 30 s) and for screens that stopped acknowledging.')
-param presenceSchedule string = '*/5 * * * * *'
+param presenceSchedule string = '*/4 * * * * *'
 
 // ---------------------------------------------------------------------------------------------
 // App authentication (JWTs issued by your identity provider)

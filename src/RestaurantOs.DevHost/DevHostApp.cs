@@ -69,6 +69,7 @@ public static class DevHostApp
         if (commandLine.Demo || builder.Configuration.GetValue<bool>("Demo"))
         {
             builder.Services.AddHostedService<DemoSimulator>();
+            builder.Services.AddHostedService<DemoStations>();
         }
 
         var app = builder.Build();

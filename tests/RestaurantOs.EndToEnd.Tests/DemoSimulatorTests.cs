@@ -35,4 +35,27 @@ public sealed class DemoSimulatorTests(DemoHostFixture host) : IClassFixture<Dem
         Assert.Equal(1, order.GetProperty("version").GetInt32());
         Assert.DoesNotContain(DemoSimulator.OrderNumberPrefix, order.GetProperty("order_number").GetString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task The_demo_grill_kds_is_a_live_station_that_reports_what_it_applied()
+    {
+        var manager = await host.TokenAsync(DemoRestaurants.NoodleBar.Id, "manager");
+        var deadline = DateTime.UtcNow + Wait;
+        JsonElement station = default;
+        while (DateTime.UtcNow < deadline)
+        {
+            var list = await host.CallAsync(HttpMethod.Get, "api/presence", manager, null, 200);
+            station = list.GetProperty("stations").EnumerateArray().FirstOrDefault(s => s.GetProperty("key").GetString() == "s." + DemoStations.Station);
+            if (station.ValueKind == JsonValueKind.Object && station.TryGetProperty("applied_seq", out var applied) && applied.GetInt64() > 0)
+            {
+                break;
+            }
+
+            await Task.Delay(500, TestContext.Current.CancellationToken);
+        }
+
+        Assert.True(station.ValueKind == JsonValueKind.Object, "the demo KDS never appeared in presence");
+        Assert.Equal(("live", "kitchen", "demo-tablet"), (station.GetProperty("status").GetString(), station.GetProperty("role").GetString(), station.GetProperty("device").GetString()));
+        Assert.True(station.GetProperty("applied_seq").GetInt64() > 0, station.ToString());
+    }
 }

@@ -106,7 +106,8 @@ public sealed class TextRenderingBrowserTests(DevHostFixture host) : IClassFixtu
 
     private async Task<IPage> OpenAsync(IBrowser browser, string path, List<string> log)
     {
-        var page = await browser.NewPageAsync();
+        // Tall enough that the KDS shows every ticket of the test (a full column shows "+N more" instead).
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 2000 } });
         page.Console += (_, message) => log.Add($"{path} {message.Type}: {message.Text}");
         page.PageError += (_, error) => log.Add($"pageerror {path}: {error}");
         page.Dialog += (_, dialog) => log.Add($"pageerror {path}: a dialog opened: {dialog.Message}");

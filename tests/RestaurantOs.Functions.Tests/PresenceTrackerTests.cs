@@ -149,6 +149,35 @@ public sealed class PresenceTrackerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_healthy_station_is_written_once_a_minute_not_at_every_heartbeat_and_unnamed_heartbeats_are_not_tracked()
+    {
+        var state = Screen();
+        await Connections.ConnectedAsync("conn-1", state, null, Ct);
+        var latest = await AppendEventsAsync(2);
+        await PingAsync("conn-1", state, latest); // the first report is written
+        var first = Assert.Single((await Tracker.ListAsync(_restaurant, Ct)).Stations);
+        Assert.Equal((latest, 2), (first.AppliedSeq!.Value, first.Version));
+
+        var newer = await AppendEventsAsync(1);
+        _host.Time.Advance(TimeSpan.FromSeconds(30));
+        await PingAsync("conn-1", state, newer); // 30 s later: read only
+        Assert.Equal(first, Assert.Single((await Tracker.ListAsync(_restaurant, Ct)).Stations));
+
+        _host.Time.Advance(TimeSpan.FromSeconds(30));
+        await PingAsync("conn-1", state, newer); // a minute after the last write: refreshed
+        var refreshed = Assert.Single((await Tracker.ListAsync(_restaurant, Ct)).Stations);
+        Assert.Equal((newer, 3, _host.Time.GetUtcNow()), (refreshed.AppliedSeq!.Value, refreshed.Version, refreshed.LastSeenAt));
+
+        var unnamed = Screen(station: null);
+        await Connections.ConnectedAsync("conn-u", unnamed, null, Ct);
+        var before = Assert.Single((await Tracker.ListAsync(_restaurant, Ct)).Stations, s => s.Key == "c.conn-u");
+        _host.Time.Advance(TimeSpan.FromMinutes(5));
+        await PingAsync("conn-u", unnamed, 0);
+        Assert.Equal(before, Assert.Single((await Tracker.ListAsync(_restaurant, Ct)).Stations, s => s.Key == "c.conn-u"));
+        Assert.Empty(Alerts());
+    }
+
+    [Fact]
     public async Task A_screen_that_stops_acknowledging_is_reported_behind_by_the_timer()
     {
         var state = Screen();

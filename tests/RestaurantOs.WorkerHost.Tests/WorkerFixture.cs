@@ -59,7 +59,7 @@ public sealed class WorkerFixture : IAsyncLifetime
         ["ChangeFeedSchedule"] = "*/10 * * * * *",
         ["KdsSchedule"] = "*/2 * * * * *",
         ["AuthGraceSchedule"] = "*/2 * * * * *",
-        ["PresenceSchedule"] = "*/5 * * * * *",
+        ["PresenceSchedule"] = "*/4 * * * * *",
         ["LOG_LEVEL"] = "information",
     };
 

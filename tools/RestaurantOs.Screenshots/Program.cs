@@ -8,7 +8,9 @@ using RestaurantOs.DevHost;
 // Starts DevHost with the demo (a lunch rush in two restaurants) on a free port and an empty temporary store, lets
 // traffic build up, makes one KDS station drop so the presence page has an alert to show, and photographs each page
 // at 1920×1080 (a wall screen), 1024×768 (a tablet) and 390×844 (a phone).
-var outDir = Path.GetFullPath(Option("--out") ?? Path.Combine("docs", "screenshots"));
+// `dotnet run --project` runs in the project's folder: a relative --out is taken from the repository's root instead.
+var repository = RepositoryRoot();
+var outDir = Path.GetFullPath(Option("--out") ?? Path.Combine("docs", "screenshots"), repository);
 var chromium = Option("--chromium") ?? Environment.GetEnvironmentVariable("CHROMIUM_PATH") ?? "/usr/bin/chromium";
 if (!File.Exists(chromium))
 {
@@ -85,7 +87,7 @@ try
             await page.WaitForTimeoutAsync(name == "metrics" ? 5_000 : 2_000);
             var file = Path.Combine(outDir, $"{name}-{width}x{height}.png");
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = file });
-            Console.WriteLine($"  {Path.GetRelativePath(Directory.GetCurrentDirectory(), file)}");
+            Console.WriteLine($"  {Path.GetRelativePath(repository, file)}");
         }
 
         await page.CloseAsync();
@@ -105,6 +107,19 @@ finally
     {
         // a temporary folder left behind is harmless
     }
+}
+
+static string RepositoryRoot()
+{
+    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+    {
+        if (File.Exists(Path.Combine(dir.FullName, "RestaurantOs.Functions.sln")))
+        {
+            return dir.FullName;
+        }
+    }
+
+    return Directory.GetCurrentDirectory();
 }
 
 static string? Option(string name)

@@ -129,10 +129,15 @@ public sealed partial class PresenceTracker(
         }, cancellationToken);
     }
 
-    /// <summary>A heartbeat (<c>ping</c>), with the seq the screen says it applied when it reports one.</summary>
+    /// <summary>
+    /// A heartbeat (<c>ping</c>) of a named station, with the seq the screen says it applied when it reports one. It
+    /// costs one point read; the lag and a write follow only when something is due: the first report, a station that
+    /// is behind (to clear it at once), one that has to be taken over, or a minute since the entry was last written.
+    /// Unnamed screens' heartbeats are not tracked (a screen that should be watched names its station).
+    /// </summary>
     public async Task HeartbeatAsync(string connectionId, ConnectionState state, long? appliedSeq, CancellationToken cancellationToken)
     {
-        if (!state.TryGetIdentity(out var who) || who.Role == Role.Customer)
+        if (!state.TryGetIdentity(out var who) || who.Role == Role.Customer || state.Station is null)
         {
             return;
         }
@@ -140,6 +145,17 @@ public sealed partial class PresenceTracker(
         try
         {
             var now = time.GetUtcNow();
+            var seen = await store.GetAsync(who.RestaurantId, KeyFor(connectionId, state.Station), cancellationToken).ConfigureAwait(false);
+            var due = seen is null
+                || seen.ConnectionId != connectionId
+                || seen.Status == PresenceStatus.Behind
+                || (seen.AppliedSeq is null && appliedSeq is not null)
+                || now - seen.LastSeenAt >= LastSeenRefresh;
+            if (!due)
+            {
+                return;
+            }
+
             Lag? lag = appliedSeq is { } applied ? await LagAsync(who.RestaurantId, applied, now, cancellationToken).ConfigureAwait(false) : null;
             await ChangeAsync(who.RestaurantId, KeyFor(connectionId, state.Station), current =>
             {
@@ -274,8 +290,9 @@ public sealed partial class PresenceTracker(
         }, cancellationToken);
 
     /// <summary>
-    /// The next state of a connected screen given its lag: behind (alert raised) or caught up (alert cleared). A
-    /// heartbeat that changes nothing is written only to refresh <see cref="StationPresence.LastSeenAt"/> once a minute.
+    /// The next state of a connected screen given its lag: behind (alert raised) or caught up (alert cleared). Otherwise
+    /// a heartbeat is written for the first report, for a behind screen's progress, and once a minute to refresh
+    /// <see cref="StationPresence.LastSeenAt"/>; the store is not written at the heartbeat's rate.
     /// </summary>
     private static (StationPresence? Next, IReadOnlyList<RealtimeEvent> Events) Judge(StationPresence current, StationPresence next, Lag? lag, DateTimeOffset now, bool heartbeat)
     {
@@ -292,8 +309,9 @@ public sealed partial class PresenceTracker(
             return (next, [Alert(StationAlertKind.Behind, StationAlertState.Cleared, next, now), Updated(PresenceChange.CaughtUp, next, now)]);
         }
 
-        var changed = next.AppliedSeq != current.AppliedSeq || next.LatestSeq != current.LatestSeq;
-        if (heartbeat && (changed || now - current.LastSeenAt >= LastSeenRefresh))
+        var firstReport = current.AppliedSeq is null && next.AppliedSeq is not null;
+        var progress = current.Status == PresenceStatus.Behind && next.AppliedSeq != current.AppliedSeq;
+        if (heartbeat && (firstReport || progress || now - current.LastSeenAt >= LastSeenRefresh))
         {
             return (next with { Version = current.Version + 1 }, []);
         }

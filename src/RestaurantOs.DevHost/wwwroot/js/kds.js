@@ -86,7 +86,8 @@ function fitColumns() {
     const bottom = column.getBoundingClientRect().bottom;
     const tickets = [...list.children];
     let hidden = 0;
-    for (let i = tickets.length - 1; i >= 0 && tickets[i].getBoundingClientRect().bottom > bottom - 4; i--) {
+    // The oldest ticket always stays, clipped if it is taller than the column.
+    for (let i = tickets.length - 1; i >= 1 && tickets[i].getBoundingClientRect().bottom > bottom - 4; i--) {
       tickets[i].hidden = true;
       hidden++;
     }
@@ -95,7 +96,7 @@ function fitColumns() {
       const more = el('div', { class: 'more', dataset: { hidden: String(hidden) } }, `+${hidden} more`);
       list.append(more);
       const shown = tickets.filter((t) => !t.hidden);
-      if (more.getBoundingClientRect().bottom > bottom - 4 && shown.length > 0) {
+      if (more.getBoundingClientRect().bottom > bottom - 4 && shown.length > 1) {
         shown.at(-1).hidden = true;
         more.dataset.hidden = String(hidden + 1);
         more.textContent = `+${hidden + 1} more`;
