@@ -24,6 +24,11 @@ internal sealed partial class DemoSimulator(
     /// <summary>The order-number prefix of the demo's own orders (numbers the API assigns are digits only).</summary>
     public const string OrderNumberPrefix = "D-";
 
+    /// <summary>Notes of the demo's slow tickets: they stay in preparing past the KDS's 15-minute urgency.</summary>
+    public const string SlowNote = "Slow cook: braised short rib";
+
+    private static readonly TimeSpan SlowFor = TimeSpan.FromMinutes(17);
+
     private static bool IsDemo(Order order) => order.OrderNumber.StartsWith(OrderNumberPrefix, StringComparison.Ordinal);
     private static readonly (string Name, long Price, string[] Modifiers)[] Menu =
     [
@@ -98,9 +103,12 @@ internal sealed partial class DemoSimulator(
             await CreateOrderAsync(staff, cancellationToken).ConfigureAwait(false);
         }
 
-        if (active.Count > 0)
+        // A slow ticket waits in preparing until it is urgent on the KDS, then moves on like the others.
+        var now = time.GetUtcNow();
+        var movable = active.Where(o => !(o.Notes == SlowNote && o.Status == OrderStatus.Preparing && now - o.CreatedAt < SlowFor)).ToList();
+        if (movable.Count > 0)
         {
-            await AdvanceAsync(staff, active[_random.Next(active.Count)], cancellationToken).ConfigureAwait(false);
+            await AdvanceAsync(staff, movable[_random.Next(movable.Count)], cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -131,6 +139,7 @@ internal sealed partial class DemoSimulator(
             TableNumber = table?.Label,
             Tax = items.Sum(i => i.Price * i.Quantity) / 10,
             CustomerName = table is null ? "Walk-in" : null,
+            Notes = _random.NextDouble() < 0.1 ? SlowNote : null,
         }, cancellationToken).ConfigureAwait(false);
 
         if (table is not null && created.Value is { } order)

@@ -53,8 +53,10 @@ function itemNode(item) {
 function ticketNode(t, now) {
   const minutes = elapsedMinutes(t.created_at, now);
   const urgent = isUrgent(t, now, urgentAfter);
+  // The age turns amber at two thirds of the urgency threshold (10 of 15 minutes), red when urgent.
+  const aging = !urgent && isUrgent(t, now, (urgentAfter * 2) / 3);
   const allergy = isAllergy(t.notes) || (t.items ?? []).some((i) => isAllergy(i.special_instructions));
-  return el('article', { class: `ticket${urgent ? ' urgent' : ''}${allergy ? ' allergy' : ''}`, dataset: { orderId: t.id, status: t.status } },
+  return el('article', { class: `ticket${urgent ? ' urgent' : ''}${aging ? ' aging' : ''}${allergy ? ' allergy' : ''}`, dataset: { orderId: t.id, status: t.status } },
     el('header', {},
       el('span', { class: 'order-number' }, `#${t.order_number ?? '?'}`),
       t.table_number ? el('span', { class: 'table-number' }, `Table ${t.table_number}${t.seat_number ? ` · seat ${t.seat_number}` : ''}`) : el('span', { class: 'type' }, t.type ?? ''),
