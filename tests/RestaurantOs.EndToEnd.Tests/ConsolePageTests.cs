@@ -42,5 +42,10 @@ public sealed class ConsolePageTests(DevHostFixture host) : IClassFixture<DevHos
             while (DateTime.UtcNow < deadline);
 
             Assert.Equal(latest, shown);
+
+            // Presence rows say who joined, in words.
+            await using var station = await host.ConnectAsync(await host.StationTokenAsync(r, "kitchen", "grill-kds-9"), "kds");
+            await Assertions.Expect(page.Locator("tr[data-type='presence:updated'] summary").First)
+                .ToContainTextAsync("grill-kds-9 (kitchen) joined → live", new LocatorAssertionsToContainTextOptions { Timeout = WaitMs });
         });
 }

@@ -66,6 +66,10 @@ function summarize(m) {
   if (d.payment) return `payment ${d.payment.amount} ${d.payment.payment_method} ${d.payment.payment_status}`;
   if (d.notification) return `${d.notification.kind}: ${d.notification.message}`;
   if (Array.isArray(d.orders)) return `${d.orders.length} order(s)`;
+  if (d.station) {
+    const who = `${d.station.station ?? `unnamed ${String(d.station.connection_id).slice(0, 8)}…`} (${d.station.role})`;
+    return m.type === 'station:alert' ? `${d.alert} ${d.state}: ${who}` : `${who} ${d.change} → ${d.station.status}`;
+  }
   if (m.type === 'replay' && Array.isArray(d.events)) return `${d.events.length} event(s) since ${d.since}, latest ${d.latest_seq}`;
   if (m.type === 'resync') return `since ${d.since}, latest ${d.latest_seq}: ${d.reason}`;
   if (m.type === 'subscribed' || m.type === 'unsubscribed') return `${(d.events ?? []).join(', ')}${d.filters ? ` ${JSON.stringify(d.filters)}` : ''} (active: ${JSON.stringify(d.active)})`;
