@@ -20,6 +20,7 @@ internal sealed class TextFrameMarkingStream(Stream inner, Action abortConnectio
     private const byte OpcodeMask = 0x0F;
     private const byte TextOpcode = 0x1;
     private const byte BinaryOpcode = 0x2;
+    private const byte CloseOpcode = 0x8;
 
     // One entry per client data message (its first frame), in order: true when it was sent as text.
     private readonly ConcurrentQueue<bool> _messageWasText = new();
@@ -27,6 +28,10 @@ internal sealed class TextFrameMarkingStream(Stream inner, Action abortConnectio
     private int _headerCount;
     private int _headerLength;
     private long _payloadLeft;
+
+    // Both close frames went through: the handshake is complete and nothing reads any more (see Dispose).
+    private volatile bool _closeReceived;
+    private volatile bool _closeSent;
 
     /// <summary>Whether the next complete data message the socket returns was sent as text. Call once per message.</summary>
     public bool NextMessageWasText() => _messageWasText.TryDequeue(out var text) && text;
@@ -74,6 +79,10 @@ internal sealed class TextFrameMarkingStream(Stream inner, Action abortConnectio
                 {
                     _messageWasText.Enqueue(false);
                 }
+                else if (opcode == CloseOpcode)
+                {
+                    _closeReceived = true;
+                }
 
                 _headerLength = 2;
             }
@@ -103,11 +112,32 @@ internal sealed class TextFrameMarkingStream(Stream inner, Action abortConnectio
         };
     }
 
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => inner.WriteAsync(buffer, cancellationToken);
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        NoteWrite(buffer.Span);
+        return inner.WriteAsync(buffer, cancellationToken);
+    }
 
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.WriteAsync(buffer, offset, count, cancellationToken);
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+    {
+        NoteWrite(buffer.AsSpan(offset, count));
+        return inner.WriteAsync(buffer, offset, count, cancellationToken);
+    }
 
-    public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+    public override void Write(byte[] buffer, int offset, int count)
+    {
+        NoteWrite(buffer.AsSpan(offset, count));
+        inner.Write(buffer, offset, count);
+    }
+
+    /// <summary>The socket writes each frame, header first, in one call: a write that starts with a close header is our close.</summary>
+    private void NoteWrite(ReadOnlySpan<byte> frame)
+    {
+        if (frame.Length > 0 && (frame[0] & OpcodeMask) == CloseOpcode)
+        {
+            _closeSent = true;
+        }
+    }
 
     public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
 
@@ -131,10 +161,16 @@ internal sealed class TextFrameMarkingStream(Stream inner, Action abortConnectio
     {
         if (disposing)
         {
+            var handshakeDone = _closeReceived && _closeSent;
             inner.Dispose();
             // Disposing the upgraded stream does not end a read pending on it: a peer that never answers the close
-            // would keep the request (and a server's graceful stop) waiting. The socket is done: end the connection.
-            abortConnection();
+            // would keep the request (and a server's graceful stop) waiting, so the connection is aborted. After a
+            // complete close handshake nothing reads, and aborting would only throw away the close frame just written
+            // (the peer would see 1006 instead of its close echoed): the request then ends normally.
+            if (!handshakeDone)
+            {
+                abortConnection();
+            }
         }
 
         base.Dispose(disposing);
