@@ -105,6 +105,20 @@ internal static class CosmosDocuments
             ? type.Deserialize(doc)
             : throw new InvalidDataException($"A Cosmos {type.KindName} item has no '{Doc}' member.");
 
+    /// <summary>Writes <paramref name="name"/> as a string, or as JSON null (so queries can test it with IS_NULL).</summary>
+    public static void WriteNullable(Utf8JsonWriter writer, string name, string? value)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        if (value is null)
+        {
+            writer.WriteNull(name);
+        }
+        else
+        {
+            writer.WriteString(name, value);
+        }
+    }
+
     public static string? GetString(JsonElement element, string name) =>
         element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 

@@ -199,26 +199,14 @@ internal sealed class CosmosLeaseStore : ILeaseStore
             writer.WriteString(CosmosDocuments.Kind, "lease");
             writer.WriteString("consumer", lease.Consumer);
             writer.WriteString("key", lease.Key);
-            WriteNullable(writer, "range", lease.Range);
-            WriteNullable(writer, "owner", lease.Owner);
+            CosmosDocuments.WriteNullable(writer, "range", lease.Range);
+            CosmosDocuments.WriteNullable(writer, "owner", lease.Owner);
             writer.WriteNumber("expiresAt", lease.ExpiresAt.ToUnixTimeMilliseconds());
-            WriteNullable(writer, "continuation", lease.Continuation);
+            CosmosDocuments.WriteNullable(writer, "continuation", lease.Continuation);
             writer.WriteEndObject();
         }
 
         body.Position = 0;
         return body;
-    }
-
-    private static void WriteNullable(Utf8JsonWriter writer, string name, string? value)
-    {
-        if (value is null)
-        {
-            writer.WriteNull(name);
-        }
-        else
-        {
-            writer.WriteString(name, value);
-        }
     }
 }

@@ -169,8 +169,8 @@ internal sealed class CosmosPresenceStore : IPresenceStore
             writer.WriteString(CosmosDocuments.Kind, "presence");
             writer.WriteNumber(CosmosDocuments.Version, entry.Version);
             writer.WriteString(CosmosDocuments.Status, WireNames.Name(entry.Status));
-            WriteNullable(writer, "station", entry.Station);
-            WriteNullable(writer, "alert", entry.Alert is { } alert ? WireNames.Name(alert) : null);
+            CosmosDocuments.WriteNullable(writer, "station", entry.Station);
+            CosmosDocuments.WriteNullable(writer, "alert", entry.Alert is { } alert ? WireNames.Name(alert) : null);
             if (entry.GoneSince is { } gone)
             {
                 writer.WriteNumber("goneSince", gone.ToUnixTimeMilliseconds());
@@ -197,17 +197,5 @@ internal sealed class CosmosPresenceStore : IPresenceStore
 
         body.Position = 0;
         return body;
-    }
-
-    private static void WriteNullable(Utf8JsonWriter writer, string name, string? value)
-    {
-        if (value is null)
-        {
-            writer.WriteNull(name);
-        }
-        else
-        {
-            writer.WriteString(name, value);
-        }
     }
 }
