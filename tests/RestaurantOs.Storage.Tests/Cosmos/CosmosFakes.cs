@@ -38,7 +38,7 @@ internal sealed class CosmosFakes : IDisposable
             }
         });
         listener.Start();
-        Containers = new CosmosContainers(Orders.Object, Tables.Object, Payments.Object, Notifications.Object, Events.Object, Leases.Object);
+        Containers = new CosmosContainers(Orders.Object, Tables.Object, Payments.Object, Notifications.Object, Events.Object, Leases.Object, presence: Presence.Object);
     }
 
     public Mock<Container> Orders { get; } = new();
@@ -52,6 +52,8 @@ internal sealed class CosmosFakes : IDisposable
     public Mock<Container> Events { get; } = new();
 
     public Mock<Container> Leases { get; } = new();
+
+    public Mock<Container> Presence { get; } = new();
 
     public CosmosContainers Containers { get; }
 
