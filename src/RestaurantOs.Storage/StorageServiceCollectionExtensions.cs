@@ -64,7 +64,8 @@ public static class StorageServiceCollectionExtensions
         Trace<IPaymentStore>(services, system, "payments");
         Trace<INotificationStore>(services, system, "notifications");
         Trace<IEventHistory>(services, system, "history");
-        Trace<IPresenceStore>(services, system, "presence");
+        // Not IPresenceStore: heartbeats read it every 30 s per station, which would be most of the spans a
+        // deployment exports and pays for; presence changes show in the logs and in realtime.presence.alerts.
 
         // Change-feed leases: shared by every instance; the hosted service renews them between reads and releases
         // them when the host stops (registered here, so every host gets it without asking, and stopped after the

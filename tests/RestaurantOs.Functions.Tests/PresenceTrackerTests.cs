@@ -263,7 +263,7 @@ public sealed class PresenceTrackerTests : IAsyncLifetime
                 var inner = services.Last(d => d.ServiceType == typeof(IPresenceStore));
                 services.Remove(inner);
                 services.AddSingleton<IPresenceStore>(sp => new AfterListingDue(
-                    (IPresenceStore)inner.ImplementationFactory!(sp),
+                    (IPresenceStore)(inner.ImplementationFactory?.Invoke(sp) ?? ActivatorUtilities.CreateInstance(sp, inner.ImplementationType!)),
                     async () => firstSweep = await Tracker.SweepAsync(Ct)));
             });
         await second.InitializeAsync();
