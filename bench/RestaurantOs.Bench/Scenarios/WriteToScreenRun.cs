@@ -29,12 +29,16 @@ internal sealed record ScreenSpec(int Restaurant, Role Role, string[]? Events, s
 
     public bool MayReceiveKds => RoleAllows(Role, EventTypes.KdsUpdate) && (Events is null || Events.Contains(EventTypes.KdsUpdate));
 
+    /// <summary>Presence events (screens joining and leaving) are no write's events: expected wherever the role and subscriptions allow them.</summary>
+    public bool MayReceive(string type) => RoleAllows(Role, type) && (Events is null || Events.Contains(type));
+
     /// <summary>The permission table of docs/events.md, restated here so the product is checked, not copied.</summary>
     private static bool RoleAllows(Role role, string type) => type switch
     {
         EventTypes.OrderCreated or EventTypes.OrderUpdated or EventTypes.OrderStatus => true,
         EventTypes.KdsUpdate or EventTypes.NotificationKitchen => role is Role.Owner or Role.Manager or Role.Service or Role.Server or Role.Kitchen or Role.Expo,
         EventTypes.NotificationCustomer => role is Role.Owner or Role.Manager or Role.Service or Role.Server or Role.Customer,
+        EventTypes.PresenceUpdated or EventTypes.StationAlert => role is Role.Owner or Role.Manager or Role.Service or Role.Expo,
         _ => false,
     };
 }
@@ -243,6 +247,12 @@ internal sealed class WriteToScreenRun(Uri baseUri, AppJwtOptions jwt, int resta
             if (a.RestaurantId != _restaurantIds[screen.Spec.Restaurant].ToString("D"))
             {
                 unexpected++;
+            }
+
+            if (a.Type is EventTypes.PresenceUpdated or EventTypes.StationAlert)
+            {
+                unexpected += screen.Spec.MayReceive(a.Type) ? 0 : 1;
+                continue;
             }
 
             if (a.Type == EventTypes.KdsUpdate)
