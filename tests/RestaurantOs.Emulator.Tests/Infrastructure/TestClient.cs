@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Headers;
 using System.Net.WebSockets;
 using System.Text;
@@ -76,8 +77,31 @@ public sealed class TestClient(IServiceTarget target) : IDisposable
             Assert.Equal("connected", connected.GetProperty("event").GetString());
             socket.ConnectionId = connected.GetProperty("connectionId").GetString()!;
         }
+        else if (userId is not null)
+        {
+            // A plain client gets no frame to wait for: the socket is open before the service has registered the
+            // connection, so a REST send to the user right away can find nobody. Wait until the service knows the user.
+            await WaitForUserAsync(hub, userId);
+        }
 
         return socket;
+    }
+
+    /// <summary>Polls <c>HEAD users/{user}</c> (bounded) until the service reports a connection of the user.</summary>
+    private async Task WaitForUserAsync(string hub, string userId)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        while (true)
+        {
+            using var response = await RestAsync(HttpMethod.Head, $"api/hubs/{Uri.EscapeDataString(hub)}/users/{Uri.EscapeDataString(userId)}?api-version=2024-12-01");
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"The service never reported a connection of user '{userId}' (last answer {(int)response.StatusCode}).");
+            await Task.Delay(20);
+        }
     }
 
     public void Dispose() => _http.Dispose();
