@@ -202,7 +202,7 @@ public static class DevHostApp
         Console.WriteLine($"""
 
             Restaurant OS Realtime — DevHost
-              Pages:        http://{host}/   (KDS: /kds.html, floor plan: /floor.html, console: /console.html, metrics: /metrics.html)
+              Pages:        http://{host}/   (KDS: /kds.html, floor plan: /floor.html, console: /console.html, presence: /presence.html, metrics: /metrics.html)
               API:          http://{host}/api/health
               WebSocket:    ws://{host}/                  (seed-compatible: Authorization header, ?token=, or a first auth message)
               Web PubSub:   ws://{host}/client/hubs/{Hub}  (Azure-compatible; get a URL from GET /api/negotiate)

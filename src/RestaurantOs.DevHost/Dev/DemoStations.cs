@@ -145,12 +145,7 @@ internal sealed partial class DemoStations(
     {
         var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
             ?? throw new InvalidOperationException("DevHost has no listening address.");
-        var uri = new UriBuilder(address.Replace("://+", "://localhost", StringComparison.Ordinal).Replace("://*", "://localhost", StringComparison.Ordinal));
-        if (uri.Host is "0.0.0.0" or "[::]" or "::")
-        {
-            uri.Host = "127.0.0.1";
-        }
-
+        var uri = new UriBuilder(RestaurantOs.Emulator.Hosting.ListeningAddress.Reachable(address));
         uri.Scheme = uri.Scheme == "https" ? "wss" : "ws";
         uri.Path = "/ws";
         return uri.Uri;

@@ -41,16 +41,7 @@ internal static class EmulatorHost
         });
     }
 
-    /// <summary>Wildcard hosts (<c>+</c>, <c>*</c>, <c>0.0.0.0</c>, <c>[::]</c>) become <c>localhost</c>, which clients can reach.</summary>
-    internal static string ConnectionStringFor(string address, string accessKey)
-    {
-        var uri = new UriBuilder(address.Replace("://+", "://localhost", StringComparison.Ordinal).Replace("://*", "://localhost", StringComparison.Ordinal));
-        if (uri.Host is "0.0.0.0" or "[::]" or "::")
-        {
-            uri.Host = "localhost";
-        }
-
-        var endpoint = uri.Uri.GetLeftPart(UriPartial.Authority);
-        return $"Endpoint={endpoint};AccessKey={accessKey};Version=1.0;";
-    }
+    /// <summary>The connection string for a listening address (wildcard hosts become <c>localhost</c>).</summary>
+    internal static string ConnectionStringFor(string address, string accessKey) =>
+        $"Endpoint={ListeningAddress.Reachable(address).GetLeftPart(UriPartial.Authority)};AccessKey={accessKey};Version=1.0;";
 }

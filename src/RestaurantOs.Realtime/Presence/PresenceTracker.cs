@@ -157,7 +157,7 @@ public sealed partial class PresenceTracker(
             }
 
             Lag? lag = appliedSeq is { } applied ? await LagAsync(who.RestaurantId, applied, now, cancellationToken).ConfigureAwait(false) : null;
-            await ChangeAsync(who.RestaurantId, KeyFor(connectionId, state.Station), current =>
+            await ChangeAsync(who.RestaurantId, KeyFor(connectionId, state.Station), seen, current =>
             {
                 if (current is null)
                 {
@@ -202,7 +202,7 @@ public sealed partial class PresenceTracker(
     public async Task<PresenceList> ListAsync(Guid restaurantId, CancellationToken cancellationToken)
     {
         var entries = await store.ListAsync(restaurantId, cancellationToken).ConfigureAwait(false);
-        var latest = (await history.ReadAfterAsync(restaurantId, long.MaxValue - 1, 1, cancellationToken).ConfigureAwait(false)).LatestSeq;
+        var latest = await LatestSeqAsync(restaurantId, cancellationToken).ConfigureAwait(false);
         var ordered = entries
             .OrderBy(e => e.Station is null)
             .ThenBy(e => e.Station ?? e.ConnectionId, StringComparer.Ordinal)
@@ -328,9 +328,13 @@ public sealed partial class PresenceTracker(
         return new Lag(page.LatestSeq, behind);
     }
 
+    /// <summary>The restaurant's latest seq (0 for none), from a history read that asks for no events.</summary>
+    private async Task<long> LatestSeqAsync(Guid restaurantId, CancellationToken cancellationToken) =>
+        (await history.ReadAfterAsync(restaurantId, long.MaxValue - 1, 1, cancellationToken).ConfigureAwait(false)).LatestSeq;
+
     private async Task<bool> IsTradingAsync(Guid restaurantId, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var latest = (await history.ReadAfterAsync(restaurantId, long.MaxValue - 1, 1, cancellationToken).ConfigureAwait(false)).LatestSeq;
+        var latest = await LatestSeqAsync(restaurantId, cancellationToken).ConfigureAwait(false);
         if (latest == 0)
         {
             return false;
@@ -341,14 +345,19 @@ public sealed partial class PresenceTracker(
     }
 
     /// <summary>Read, decide, write with the version read, publish what the winning write says; retried on a conflict.</summary>
+    private Task ChangeAsync(
+        Guid restaurantId, string key, Func<StationPresence?, (StationPresence? Next, IReadOnlyList<RealtimeEvent> Events)> decide, CancellationToken cancellationToken) =>
+        ChangeAsync(restaurantId, key, new Optional(false, null), decide, cancellationToken);
+
+    /// <param name="read">The entry as the caller just read it: the first attempt decides on it instead of reading again.</param>
     private async Task ChangeAsync(
-        Guid restaurantId, string key, Func<StationPresence?, (StationPresence? Next, IReadOnlyList<RealtimeEvent> Events)> decide, CancellationToken cancellationToken)
+        Guid restaurantId, string key, Optional read, Func<StationPresence?, (StationPresence? Next, IReadOnlyList<RealtimeEvent> Events)> decide, CancellationToken cancellationToken)
     {
         try
         {
             for (var attempt = 1; attempt <= MaxAttempts; attempt++)
             {
-                var current = await store.GetAsync(restaurantId, key, cancellationToken).ConfigureAwait(false);
+                var current = attempt == 1 && read.HasValue ? read.Value : await store.GetAsync(restaurantId, key, cancellationToken).ConfigureAwait(false);
                 if (await TryApplyAsync(restaurantId, key, current, decide(current), cancellationToken).ConfigureAwait(false) is not null)
                 {
                     return;
@@ -437,6 +446,12 @@ public sealed partial class PresenceTracker(
     };
 
     private readonly record struct Lag(long LatestSeq, bool Behind);
+
+    /// <summary>An entry read already (<see cref="HasValue"/>, possibly null: not found), or nothing read yet.</summary>
+    private readonly record struct Optional(bool HasValue, StationPresence? Value)
+    {
+        public static implicit operator Optional(StationPresence? read) => new(true, read);
+    }
 
     private static partial class Log
     {

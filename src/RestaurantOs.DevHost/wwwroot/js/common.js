@@ -44,7 +44,8 @@ export async function listRestaurants() {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ROLES = ['owner', 'manager', 'server', 'cashier', 'kitchen', 'expo', 'customer', 'service'];
 const MODES = ['negotiate', 'direct', 'first-message'];
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** A station or device name, as the server validates it (StationNames). */
+export const STATION_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** A restaurant's display name, whatever form its id comes in (metrics tag ids without dashes). */
 export function restaurantName(restaurants, id) {
@@ -71,7 +72,7 @@ export async function pageContext(defaultRole) {
   if (!UUID.test(restaurantId)) error = restaurantId ? `restaurant_id '${restaurantId}' is not a UUID.` : 'No restaurant: start DevHost with --demo, or add ?restaurant_id=<uuid>.';
   else if (!ROLES.includes(role)) error = `role '${role}' is not one of ${ROLES.join(', ')}.`;
   else if (!MODES.includes(mode)) error = `mode '${mode}' is not one of ${MODES.join(', ')}.`;
-  else if (station !== null && !NAME.test(station)) error = `station '${station}' must be 1-64 letters, digits, '.', '_' or '-'.`;
+  else if (station !== null && !STATION_NAME.test(station)) error = `station '${station}' must be 1-64 letters, digits, '.', '_' or '-'.`;
   else if (orderIds.some((id) => !UUID.test(id))) error = 'order_ids must be UUIDs separated by commas.';
   return { restaurantId, restaurantName: name, role, sub, mode, station, orderIds, restaurants, error };
 }
@@ -250,21 +251,28 @@ export function bindLiveView(client, { banner, applyEvent, render, loadSnapshot 
   client.on('*', (e) => { if (applyEvent(e)) render(); });
   client.on('resync', () => loadSnapshot());
   client.on('error', (e) => {
-    if (e.terminal) {
-      banner.hidden = false;
-      banner.dataset.kind = 'terminal';
-      banner.replaceChildren(`Disconnected: ${e.code} ${e.message} `,
-        el('button', { type: 'button', onclick: () => client.refreshToken() }, 'Reconnect with a new token'));
-    } else if (e.source === 'server') {
-      toast(`${e.code}: ${e.message}`, 'error');
-    } else {
-      // A client-side failure (no token, the negotiate call refused, the socket failed): say so while it retries,
-      // so a page never sits in "reconnecting" without a reason.
-      banner.hidden = false;
-      banner.dataset.kind = 'retrying';
-      banner.replaceChildren(`Not connected: ${e.code} — ${e.message}. Retrying…`);
-    }
+    if (!showConnectionError(client, banner, e) && e.source === 'server') toast(`${e.code}: ${e.message}`, 'error');
   });
+}
+
+/**
+ * Shows a client error that concerns the connection in the banner: a terminal one with a way to reconnect with a new
+ * token, a client-side failure (no token, negotiate refused, the socket failed) while the client retries, so a page
+ * never sits in "reconnecting" without a reason. Returns false for a server error about one message.
+ */
+export function showConnectionError(client, banner, e) {
+  if (e.terminal) {
+    banner.hidden = false;
+    banner.dataset.kind = 'terminal';
+    banner.replaceChildren(`Disconnected: ${e.code} ${e.message} `,
+      el('button', { type: 'button', onclick: () => client.refreshToken() }, 'Reconnect with a new token'));
+    return true;
+  }
+  if (e.source === 'server') return false;
+  banner.hidden = false;
+  banner.dataset.kind = 'retrying';
+  banner.replaceChildren(`Not connected: ${e.code} — ${e.message}. Retrying…`);
+  return true;
 }
 
 /** Show that the page's snapshot could not be loaded (a refused role, say) until a later load succeeds. */

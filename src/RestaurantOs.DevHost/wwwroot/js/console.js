@@ -1,6 +1,6 @@
 // Event console: every message the connection receives, subscribe/unsubscribe controls, pause and clear.
 
-import { pageContext, renderContext, checkContext, devTokens, createClient, bindConnectionState, bindStaleState, el } from './common.js';
+import { pageContext, renderContext, checkContext, devTokens, createClient, bindConnectionState, bindStaleState, showConnectionError, el } from './common.js';
 import { BROADCAST_EVENTS } from './restaurant-os-realtime.js';
 
 const MAX_ROWS = 500; // the console runs for hours: keep the DOM bounded
@@ -90,14 +90,7 @@ client.on('resync', showLastSeq);
 // Conditions the client detected itself (timeouts, negotiate failures, policy closes).
 client.on('error', (e) => {
   if (e.source !== 'server') addRow({ type: `client: ${e.code}`, json: e, kind: 'error' });
-  if (e.terminal) {
-    banner.hidden = false;
-    banner.replaceChildren(`Disconnected: ${e.code} ${e.message} `,
-      el('button', { type: 'button', onclick: () => client.refreshToken() }, 'Reconnect with a new token'));
-  } else if (e.source !== 'server') {
-    banner.hidden = false;
-    banner.replaceChildren(`Not connected: ${e.code} — ${e.message}. Retrying…`);
-  }
+  showConnectionError(client, banner, e);
 });
 client.on('drop', (d) => addRow({ type: `dropped (${d.reason})`, seq: d.event.seq, json: d.event, kind: 'dropped' }));
 client.on('resync', (r) => addRow({ type: 'client: resync — reload snapshots', json: r, kind: 'warn' }));

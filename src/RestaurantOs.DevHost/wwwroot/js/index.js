@@ -1,6 +1,6 @@
 // Home page: pick a restaurant, connect mode, role and KDS station; the page links carry them as query parameters.
 
-import { params, listRestaurants, el } from './common.js';
+import { params, listRestaurants, el, STATION_NAME } from './common.js';
 
 const select = document.getElementById('restaurant');
 const mode = document.getElementById('mode');
@@ -29,7 +29,7 @@ function updateLinks() {
   }
   roleNote.hidden = !NOTES[role.value];
   roleNote.textContent = NOTES[role.value] ?? '';
-  station.setCustomValidity(station.value && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(station.value) ? 'letters, digits, ".", "_" or "-"' : '');
+  station.setCustomValidity(station.value && !STATION_NAME.test(station.value) ? 'letters, digits, ".", "_" or "-"' : '');
 }
 
 try {
