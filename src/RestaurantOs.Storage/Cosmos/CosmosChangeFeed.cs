@@ -19,10 +19,11 @@ namespace RestaurantOs.Storage.Cosmos;
 /// (<see cref="CosmosLeaseStore"/>), shared among instances by <see cref="ChangeFeedLeaseManager"/>. The partition
 /// key is the restaurant, so a restaurant's documents in all four containers are in one range, read by one instance
 /// at a time, in commit order per container. A read covers only the ranges this instance holds, starting from each
-/// range's checkpointed tokens (never from in-memory progress, so a consumer that does not checkpoint reads the
-/// same changes again); while other instances hold every range, reads return an empty batch.
-/// The continuation handed out is a JSON object of <c>&lt;lease key&gt;|&lt;container&gt;</c> to token for what
-/// was read; it is null when everything answered "not modified". A checkpoint merges each range's tokens into its
+/// range's checkpointed tokens, or from the caller's <c>after</c> position for the ranges it covers (so a consumer that
+/// does not checkpoint and does not read on reads the same changes again); while other instances hold every range,
+/// reads return an empty batch. The continuation handed out is a JSON object of
+/// <c>&lt;lease key&gt;|&lt;container&gt;</c> to token for every held range and container with a known position; it is
+/// null when everything answered "not modified". A checkpoint merges each range's tokens into its
 /// lease (ETag-guarded) if this instance still holds it; a range handed over in between is read again by its new
 /// owner (at-least-once). LatestVersion mode reports the latest version of an item: if an item changes twice
 /// between two reads, only the second version is read.
@@ -49,10 +50,11 @@ internal sealed class CosmosChangeFeed : IChangeFeed
         failures = new CosmosFailures(metrics, logger);
     }
 
-    public async Task<ChangeBatch> ReadAsync(string consumer, int maxChanges, CancellationToken cancellationToken)
+    public async Task<ChangeBatch> ReadAsync(string consumer, int maxChanges, string? after, CancellationToken cancellationToken)
     {
         PortGuards.Consumer(consumer);
         PortGuards.PageSize(maxChanges, nameof(maxChanges));
+        var ahead = after is null ? [] : ReadContinuation(after);
 
         var held = await leases.AcquireAsync(consumer, cancellationToken).ConfigureAwait(false);
         if (held.Count == 0)
@@ -61,54 +63,63 @@ internal sealed class CosmosChangeFeed : IChangeFeed
             return new ChangeBatch([], null);
         }
 
-        var tokens = new Dictionary<string, string>(StringComparer.Ordinal);
         var changes = new List<StoreChange>();
         var advanced = false;
+        var left = false;
         var names = CosmosContainers.DocumentContainerNames;
         var reads = held.SelectMany(lease => names.Select(name => (Lease: lease, Name: name))).ToList();
         // Rotate the first (range, container) so a busy one cannot starve the others when batches are full.
         var start = rotation.AddOrUpdate(consumer, 0, (_, n) => (n + 1) % reads.Count) % reads.Count;
-        var stored = held.ToDictionary(l => l.Key, l => l.Continuation is { } c ? ReadTokens(c) : [], StringComparer.Ordinal);
-        for (var i = 0; i < reads.Count && changes.Count < maxChanges; i++)
+        // Where each held (range, container) starts: the caller's position when it read on from there, else the
+        // checkpoint. The continuation handed out covers them all, so a read after it starts where this one ended.
+        var tokens = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var lease in held)
+        {
+            var stored = lease.Continuation is { } c ? ReadTokens(c) : [];
+            foreach (var name in names)
+            {
+                var position = lease.Key + KeySeparator + name;
+                if (ahead.TryGetValue(position, out var token) || stored.TryGetValue(name, out token))
+                {
+                    tokens[position] = token;
+                }
+            }
+        }
+
+        // Every (range, container) at once: each is a round trip, and one after another they would make a feed read
+        // four times as slow. Pages are kept whole, in rotation order, while they fit in maxChanges; a page that does
+        // not fit keeps its position and is read again by the next read.
+        var pages = await Task.WhenAll(Enumerable.Range(0, reads.Count).Select(i =>
         {
             var (lease, name) = reads[(start + i) % reads.Count];
-            var startFrom = stored[lease.Key].TryGetValue(name, out var token)
+            var position = lease.Key + KeySeparator + name;
+            var startFrom = tokens.TryGetValue(position, out var token)
                 ? ChangeFeedStartFrom.ContinuationToken(token)
                 : lease.Range is { } range ? ChangeFeedStartFrom.Beginning(FeedRange.FromJsonString(range)) : ChangeFeedStartFrom.Beginning();
-            using var iterator = containers.ByName(name).GetChangeFeedStreamIterator(
-                startFrom, ChangeFeedMode.LatestVersion, new ChangeFeedRequestOptions { PageSizeHint = maxChanges - changes.Count });
-            using var response = await iterator.ReadNextAsync(cancellationToken).ConfigureAwait(false);
-            var position = lease.Key + KeySeparator + name;
-            if (response.StatusCode == HttpStatusCode.NotModified)
+            return ReadPageAsync(position, name, startFrom, maxChanges, cancellationToken);
+        })).ConfigureAwait(false);
+        foreach (var page in pages)
+        {
+            if (page.NotModified)
             {
-                if (response.ContinuationToken is { } unchanged)
+                if (page.Next is { } unchanged)
                 {
-                    tokens[position] = unchanged;
+                    tokens[page.Position] = unchanged;
                 }
 
                 continue;
             }
 
-            if (!response.IsSuccessStatusCode)
+            if (changes.Count > 0 && changes.Count + page.Changes.Count > maxChanges)
             {
-                failures.ThrowUnexpected(response, Store, "read");
+                left = true;
+                continue;
             }
 
-            foreach (var item in await CosmosDocuments.ReadPageAsync(response.Content, cancellationToken).ConfigureAwait(false))
+            changes.AddRange(page.Changes);
+            if (page.Next is { } next)
             {
-                if (TryToChange(name, item, out var change, out var reason))
-                {
-                    changes.Add(change);
-                }
-                else
-                {
-                    StorageLog.SkippedForeignDocument(logger, name, reason);
-                }
-            }
-
-            if (response.ContinuationToken is { } next)
-            {
-                tokens[position] = next;
+                tokens[page.Position] = next;
                 advanced = true;
             }
         }
@@ -117,7 +128,7 @@ internal sealed class CosmosChangeFeed : IChangeFeed
         StorageLog.ChangesRead(logger, consumer, changes.Count);
         // Null only when no range moved (all 304): nothing to checkpoint. A page of skipped foreign items has no
         // changes but does move, and must be checkpointed or it would be read forever.
-        return new ChangeBatch(changes, advanced ? WriteContinuation(tokens) : null);
+        return new ChangeBatch(changes, advanced ? WriteContinuation(tokens) : null, HasMore: left);
     }
 
     public async Task CheckpointAsync(string consumer, string? continuation, CancellationToken cancellationToken)
@@ -158,6 +169,40 @@ internal sealed class CosmosChangeFeed : IChangeFeed
         failures.Metrics.Operation(Store, "checkpoint", lost == 0 ? Outcomes.Ok : "lease_lost");
         StorageLog.Checkpointed(logger, consumer, continuation);
     }
+
+    /// <summary>One page of one (range, container): its changes and the token after them.</summary>
+    private async Task<FeedPage> ReadPageAsync(string position, string container, ChangeFeedStartFrom startFrom, int maxChanges, CancellationToken cancellationToken)
+    {
+        using var iterator = containers.ByName(container).GetChangeFeedStreamIterator(
+            startFrom, ChangeFeedMode.LatestVersion, new ChangeFeedRequestOptions { PageSizeHint = maxChanges });
+        using var response = await iterator.ReadNextAsync(cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotModified)
+        {
+            return new FeedPage(position, NotModified: true, [], response.ContinuationToken);
+        }
+
+        if (!response.IsSuccessStatusCode)
+        {
+            failures.ThrowUnexpected(response, Store, "read");
+        }
+
+        var changes = new List<StoreChange>();
+        foreach (var item in await CosmosDocuments.ReadPageAsync(response.Content, cancellationToken).ConfigureAwait(false))
+        {
+            if (TryToChange(container, item, out var change, out var reason))
+            {
+                changes.Add(change);
+            }
+            else
+            {
+                StorageLog.SkippedForeignDocument(logger, container, reason);
+            }
+        }
+
+        return new FeedPage(position, NotModified: false, changes, response.ContinuationToken);
+    }
+
+    private sealed record FeedPage(string Position, bool NotModified, IReadOnlyList<StoreChange> Changes, string? Next);
 
     private bool TryToChange(string container, JsonElement item, out StoreChange change, out string reason)
     {

@@ -12,7 +12,7 @@ namespace RestaurantOs.Storage.Sqlite;
 /// The change feed over <c>change_log</c>. A read starts at the consumer's checkpoint (the last change-log id it
 /// confirmed) and returns rows in id order, which is commit order: rows are written under the single writer lock
 /// in the same transaction as their document. The continuation is the last id returned, as text (null when the
-/// batch is empty).
+/// batch is empty). A read <c>after</c> a continuation starts at the later of it and the checkpoint.
 /// </summary>
 /// <remarks>
 /// The feed is one range with one lease per consumer (<see cref="ChangeFeedLeaseManager"/> over
@@ -32,10 +32,11 @@ internal sealed class SqliteChangeFeed(
     // Change-log rows are kept at least as long as the event history, and until every consumer has passed them.
     private readonly TimeSpan retention = historyOptions.Value.Retention;
 
-    public async Task<ChangeBatch> ReadAsync(string consumer, int maxChanges, CancellationToken cancellationToken)
+    public async Task<ChangeBatch> ReadAsync(string consumer, int maxChanges, string? after, CancellationToken cancellationToken)
     {
         PortGuards.Consumer(consumer);
         PortGuards.PageSize(maxChanges, nameof(maxChanges));
+        var ahead = after is null ? 0 : ParsePosition(after);
 
         var held = await leases.AcquireAsync(consumer, cancellationToken).ConfigureAwait(false);
         if (held.Count == 0)
@@ -44,7 +45,8 @@ internal sealed class SqliteChangeFeed(
             return new ChangeBatch([], null);
         }
 
-        var position = held[0].Continuation is { } stored ? ParsePosition(stored) : 0;
+        // Ahead of the checkpoint when the caller read on before confirming; never behind it.
+        var position = Math.Max(held[0].Continuation is { } stored ? ParsePosition(stored) : 0, ahead);
         await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var changes = new List<StoreChange>();
         await using (var query = connection.CreateCommand())

@@ -58,20 +58,50 @@ internal sealed class Journal
     public void Leave() => Interlocked.Decrement(ref _inFlight);
 }
 
-/// <summary>An in-memory feed over a fixed list of changes; the continuation is the index after the page.</summary>
+/// <summary>
+/// An in-memory feed over a list of changes (more can be committed while it runs); the continuation is the index after
+/// the page, and a read after one starts at the later of it and the checkpoint, as the SQLite feed does.
+/// </summary>
 internal sealed class FakeChangeFeed(IReadOnlyList<StoreChange> changes, Journal journal) : IChangeFeed
 {
+    private readonly List<StoreChange> _changes = [.. changes];
     private int _position;
+    private int _reads;
 
     public int Position => Volatile.Read(ref _position);
 
-    public int Reads { get; private set; }
+    public int Reads => Volatile.Read(ref _reads);
 
-    public Task<ChangeBatch> ReadAsync(string consumer, int maxChanges, CancellationToken cancellationToken)
+    /// <summary>The read positions, in the order the reads were made.</summary>
+    public List<int> ReadsFrom { get; } = [];
+
+    /// <summary>Waited on by every read before it takes its page; tests hold reads with it.</summary>
+    public Func<CancellationToken, Task>? BeforeRead { get; set; }
+
+    public void Commit(params StoreChange[] more)
     {
-        Reads++;
-        var page = changes.Skip(_position).Take(maxChanges).ToList();
-        return Task.FromResult(new ChangeBatch(page, (_position + page.Count).ToString(CultureInfo.InvariantCulture)));
+        lock (_changes)
+        {
+            _changes.AddRange(more);
+        }
+    }
+
+    public async Task<ChangeBatch> ReadAsync(string consumer, int maxChanges, string? after, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _reads);
+        await Task.Yield();
+        if (BeforeRead is { } before)
+        {
+            await before(cancellationToken);
+        }
+
+        lock (_changes)
+        {
+            var from = Math.Max(Position, after is null ? 0 : int.Parse(after, CultureInfo.InvariantCulture));
+            ReadsFrom.Add(from);
+            var page = _changes.Skip(from).Take(maxChanges).ToList();
+            return new ChangeBatch(page, page.Count == 0 ? null : (from + page.Count).ToString(CultureInfo.InvariantCulture));
+        }
     }
 
     public Task CheckpointAsync(string consumer, string? continuation, CancellationToken cancellationToken)

@@ -394,6 +394,30 @@ public abstract class StoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_read_after_a_continuation_goes_on_from_it_and_a_read_without_one_starts_at_the_checkpoint()
+    {
+        var stores = await OpenStoresAsync();
+        var restaurant = Guid.NewGuid();
+        var consumer = Consumer("events");
+        var first = Samples.Order(restaurant, number: "first");
+        await stores.Orders.CreateAsync(first, Ct).WaitAsync(Timeout, Ct);
+        var page1 = await stores.Feed.ReadAsync(consumer, 100, Ct).WaitAsync(Timeout, Ct);
+        var second = Samples.Order(restaurant, number: "second");
+        await stores.Orders.CreateAsync(second, Ct).WaitAsync(Timeout, Ct);
+
+        var page2 = await stores.Feed.ReadAsync(consumer, 100, page1.Continuation, Ct).WaitAsync(Timeout, Ct);
+        var fromCheckpoint = await stores.Feed.ReadAsync(consumer, 100, Ct).WaitAsync(Timeout, Ct);
+        var idle = await stores.Feed.ReadAsync(consumer, 100, page2.Continuation, Ct).WaitAsync(Timeout, Ct);
+
+        string[] Ids(ChangeBatch batch) => [.. batch.Changes.Where(c => c.RestaurantId == restaurant).Select(c => c.DocumentId)];
+        Assert.Equal([first.Id.ToString()], Ids(page1));
+        Assert.Equal([second.Id.ToString()], Ids(page2));
+        Assert.Equal([first.Id.ToString(), second.Id.ToString()], Ids(fromCheckpoint));
+        Assert.Empty(idle.Changes);
+        Assert.Null(idle.Continuation);
+    }
+
+    [Fact]
     public async Task Small_pages_deliver_every_change_once_in_order()
     {
         var stores = await OpenStoresAsync();

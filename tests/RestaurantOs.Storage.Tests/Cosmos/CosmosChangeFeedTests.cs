@@ -159,4 +159,88 @@ public sealed class CosmosChangeFeedTests : IDisposable
         Assert.Equal(new[] { "legacy-orders" }, startTokens);
         Assert.Equal("legacy-tables", RangeContinuation(CosmosLeaseStore.WholeKey).GetProperty("tables").GetString());
     }
+
+    /// <summary>Answers a container's change-feed reads from its own queue (304 "idle" when empty), recording start tokens.</summary>
+    private static List<string?> Serve(Mock<Container> container, params ResponseMessage[] pages)
+    {
+        var queue = new Queue<ResponseMessage>(pages);
+        var started = new List<string?>();
+        container
+            .Setup(c => c.GetChangeFeedStreamIterator(It.IsAny<ChangeFeedStartFrom>(), It.IsAny<ChangeFeedMode>(), It.IsAny<ChangeFeedRequestOptions>()))
+            .Returns((ChangeFeedStartFrom from, ChangeFeedMode _, ChangeFeedRequestOptions _) =>
+            {
+                started.Add(ContinuationOf(from));
+                return Iterator(queue.Count > 0 ? queue.Dequeue() : Response(HttpStatusCode.NotModified, continuation: "idle"));
+            });
+        return started;
+    }
+
+    [Fact]
+    public async Task A_read_asks_every_container_at_once()
+    {
+        // The orders page is answered only once the three other containers were asked: read one after another,
+        // the read never completes.
+        var others = 0;
+        var allAsked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        foreach (var container in new[] { fakes.Tables, fakes.Payments, fakes.Notifications })
+        {
+            var iterator = new Mock<FeedIterator>();
+            iterator.Setup(i => i.ReadNextAsync(It.IsAny<CancellationToken>())).Returns(() =>
+            {
+                if (Interlocked.Increment(ref others) == 3)
+                {
+                    allAsked.TrySetResult();
+                }
+
+                return Task.FromResult(Response(HttpStatusCode.NotModified, continuation: "idle"));
+            });
+            container
+                .Setup(c => c.GetChangeFeedStreamIterator(It.IsAny<ChangeFeedStartFrom>(), It.IsAny<ChangeFeedMode>(), It.IsAny<ChangeFeedRequestOptions>()))
+                .Returns(iterator.Object);
+        }
+
+        var orders = new Mock<FeedIterator>();
+        orders.Setup(i => i.ReadNextAsync(It.IsAny<CancellationToken>())).Returns(async (CancellationToken ct) =>
+        {
+            await allAsked.Task.WaitAsync(Timeout, ct);
+            return Response(HttpStatusCode.OK, Page(Wrapper(DocumentKinds.Orders, Samples.Order(Guid.NewGuid()))), continuation: "orders-1");
+        });
+        fakes.Orders
+            .Setup(c => c.GetChangeFeedStreamIterator(It.IsAny<ChangeFeedStartFrom>(), It.IsAny<ChangeFeedMode>(), It.IsAny<ChangeFeedRequestOptions>()))
+            .Returns(orders.Object);
+
+        var batch = await Feed().ReadAsync("events", 10, Ct).WaitAsync(Timeout, Ct);
+
+        Assert.Single(batch.Changes);
+    }
+
+    [Fact]
+    public async Task A_page_that_does_not_fit_keeps_its_position_and_the_read_says_more_is_waiting()
+    {
+        var restaurant = Guid.NewGuid();
+        var order = Samples.Order(restaurant);
+        var orderStarts = Serve(fakes.Orders, Response(HttpStatusCode.OK, Page(Wrapper(DocumentKinds.Orders, order), Wrapper(DocumentKinds.Orders, Samples.Order(restaurant))), continuation: "orders-1"));
+        var tableStarts = Serve(fakes.Tables,
+            Response(HttpStatusCode.OK, Page(Wrapper(DocumentKinds.Tables, Samples.Table(restaurant)), Wrapper(DocumentKinds.Tables, Samples.Table(restaurant, "T2"))), continuation: "tables-1"),
+            Response(HttpStatusCode.OK, Page(Wrapper(DocumentKinds.Tables, Samples.Table(restaurant)), Wrapper(DocumentKinds.Tables, Samples.Table(restaurant, "T2"))), continuation: "tables-1"));
+        var feed = Feed();
+
+        // Page size 3: the rotation starts at orders (2 changes); the tables page (2 more) does not fit.
+        var first = await feed.ReadAsync("events", 3, Ct).WaitAsync(Timeout, Ct);
+        var second = await feed.ReadAsync("events", 3, first.Continuation, Ct).WaitAsync(Timeout, Ct);
+
+        Assert.Equal(2, first.Changes.Count);
+        Assert.True(first.HasMore);
+        var position = CosmosChangeFeed.ReadContinuation(first.Continuation!);
+        Assert.Equal("orders-1", position.Single(p => p.Key.EndsWith("|orders", StringComparison.Ordinal)).Value);
+        Assert.DoesNotContain(position, p => p.Key.EndsWith("|tables", StringComparison.Ordinal));
+        // The second read, after the first's continuation (nothing checkpointed): orders from "orders-1", tables again
+        // from the beginning, and now the tables page fits.
+        Assert.Equal(new[] { null, "orders-1" }, orderStarts);
+        Assert.Equal(new string?[] { null, null }, tableStarts);
+        Assert.Equal(2, second.Changes.Count);
+        Assert.All(second.Changes, c => Assert.Equal(DocumentKind.Table, c.Kind));
+        Assert.False(second.HasMore);
+        Assert.Equal(JsonValueKind.Undefined, RangeContinuation().ValueKind);
+    }
 }

@@ -174,6 +174,23 @@ public sealed class SqliteSpecificTests : IAsyncLifetime
         Assert.Empty(again.Changes);
     }
 
+    [Fact]
+    public async Task A_read_after_a_position_the_checkpoint_passed_starts_at_the_checkpoint()
+    {
+        var stores = await OpenAsync();
+        var restaurant = Guid.NewGuid();
+        await stores.Orders.CreateAsync(Samples.Order(restaurant), Ct).WaitAsync(Timeout, Ct);
+        var first = await stores.Feed.ReadAsync("events", 100, Ct).WaitAsync(Timeout, Ct);
+        await stores.Orders.CreateAsync(Samples.Order(restaurant), Ct).WaitAsync(Timeout, Ct);
+        var second = await stores.Feed.ReadAsync("events", 100, first.Continuation, Ct).WaitAsync(Timeout, Ct);
+        await stores.Feed.CheckpointAsync("events", second.Continuation, Ct).WaitAsync(Timeout, Ct);
+
+        var stale = await stores.Feed.ReadAsync("events", 100, first.Continuation, Ct).WaitAsync(Timeout, Ct);
+
+        Assert.Single(second.Changes);
+        Assert.Empty(stale.Changes);
+    }
+
     private async Task<long> CountAsync(string sql)
     {
         await using var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False");
