@@ -8,11 +8,12 @@ namespace RestaurantOs.Functions.Hosting;
 
 /// <summary>
 /// Runs the event pipeline as soon as a write commits, so an order reaches screens in milliseconds rather than at
-/// the next timer tick. Signals coalesce: many writes during one pump cause exactly one more pump. The
-/// <c>ChangeFeed</c> timer function remains the safety net (and the wake-up on a scaled-to-zero plan). One pump runs at
-/// a time; it is concurrent inside (one lane per restaurant, <c>Pipeline:MaxConcurrency</c> at once), so this loop
-/// never serializes restaurants behind each other. A failed pump (a lane that could not publish) left the checkpoint
-/// where it was; the loop pumps again after a second and repeats that page.
+/// the next timer tick. Each signal starts a pump, up to <c>Pipeline:PagesInFlight</c> at once: a write that commits
+/// while earlier pages are publishing is read at once, not after them (the pipeline keeps each restaurant's order and
+/// checkpoints pages in read order). Signals coalesce: many writes while every pump slot is busy cause exactly one more
+/// pump. The <c>ChangeFeed</c> timer function remains the safety net (and the wake-up on a scaled-to-zero plan). A
+/// failed pump (a lane that could not publish) left the checkpoint where it was; no new pump starts for a second, then
+/// one repeats that page.
 /// </summary>
 /// <remarks>
 /// A signal only reaches the instance that committed the write, and with several instances another one may hold the
@@ -26,16 +27,25 @@ public sealed partial class ChangeFeedPump(
     TimeProvider time,
     ILogger<ChangeFeedPump> logger) : BackgroundService, IChangeNotifier
 {
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
+
     private readonly SemaphoreSlim _signal = new(0, 1);
     private readonly TimeSpan _followInterval = options.Value.FollowInterval;
     private readonly TimeSpan _followWindow = options.Value.FollowWindow;
+    private readonly int _pagesInFlight = options.Value.PagesInFlight;
 
     /// <summary>A wait for the signal that outlived a follow interval; the next wait takes it over.</summary>
     private Task? _pendingSignal;
 
+    /// <summary>Until when the feed counts as active (UTC ticks); written by the loop and by finished pumps.</summary>
+    private long _followUntil;
+
+    /// <summary>No pump starts before this (UTC ticks): set for a second after a pump failed.</summary>
+    private long _retryAt;
+
     public void NotifyChanged()
     {
-        // At most one pending signal: the pump drains the whole feed each time it runs.
+        // At most one pending signal: a pump drains the feed each time it runs.
         if (_signal.CurrentCount == 0)
         {
             try
@@ -51,35 +61,66 @@ public sealed partial class ChangeFeedPump(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var followUntil = DateTimeOffset.MinValue;
-        while (!stoppingToken.IsCancellationRequested)
+        var running = new List<Task>(_pagesInFlight);
+        try
         {
-            try
+            while (!stoppingToken.IsCancellationRequested)
             {
-                var following = _followInterval > TimeSpan.Zero && time.GetUtcNow() < followUntil;
-                if (await WaitAsync(following, stoppingToken).ConfigureAwait(false))
+                running.RemoveAll(pump => pump.IsCompleted);
+                if (running.Count >= _pagesInFlight)
                 {
-                    followUntil = time.GetUtcNow() + _followWindow;
+                    await Task.WhenAny(running).ConfigureAwait(false);
+                    continue;
                 }
 
-                if (await pipeline.PumpAsync(stoppingToken).ConfigureAwait(false) > 0)
+                var following = _followInterval > TimeSpan.Zero && time.GetUtcNow().UtcTicks < Volatile.Read(ref _followUntil);
+                if (await WaitAsync(following, stoppingToken).ConfigureAwait(false))
                 {
-                    followUntil = time.GetUtcNow() + _followWindow;
+                    Follow();
                 }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                // The timer retries; keep the loop alive and don't spin on a broken dependency.
-                Log.PumpFailed(logger, ex);
-                await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken).ConfigureAwait(false);
-                NotifyChanged();
+
+                var pause = new DateTimeOffset(Volatile.Read(ref _retryAt), TimeSpan.Zero) - time.GetUtcNow();
+                if (pause > TimeSpan.Zero)
+                {
+                    await Task.Delay(pause, time, stoppingToken).ConfigureAwait(false);
+                }
+
+                running.Add(PumpOnceAsync(stoppingToken));
             }
         }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            // Pumps end on the stopping token; none is left running behind the host.
+            await Task.WhenAll(running).ConfigureAwait(false);
+        }
     }
+
+    /// <summary>One pump; never throws. A failure is logged and holds new pumps back for a second, then retries.</summary>
+    private async Task PumpOnceAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            if (await pipeline.PumpAsync(stoppingToken).ConfigureAwait(false) > 0)
+            {
+                Follow();
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            // The timer retries too; keep the loop alive and don't spin on a broken dependency.
+            Log.PumpFailed(logger, ex);
+            Volatile.Write(ref _retryAt, (time.GetUtcNow() + RetryDelay).UtcTicks);
+            NotifyChanged();
+        }
+    }
+
+    private void Follow() => Volatile.Write(ref _followUntil, (time.GetUtcNow() + _followWindow).UtcTicks);
 
     /// <summary>
     /// Waits for a signal (returns true) or, when following, for the follow interval to pass (returns false). A signal

@@ -25,9 +25,20 @@ public sealed class PipelineOptions
     /// </summary>
     public int MaxConcurrency { get; set; } = 32;
 
+    /// <summary>Upper bound of <see cref="PagesInFlight"/>.</summary>
+    public const int MaxAllowedPagesInFlight = 64;
+
     /// <summary>
-    /// Changes read per feed page. A page is the unit of checkpointing: its lanes all finish before the next page is
-    /// read, so a larger page gives more restaurants to run at once but makes a failed lane repeat more work.
+    /// Feed pages an instance publishes at once. A write signals the pump, which reads at once while earlier pages are
+    /// still publishing, so a write does not wait for the pages ahead of it; a restaurant's lanes still run one after
+    /// another and pages are checkpointed in read order. 1 reads the next page only when the previous one is
+    /// checkpointed. Each page in flight costs one feed read, so this also bounds the reads a burst of writes causes.
+    /// </summary>
+    public int PagesInFlight { get; set; } = 4;
+
+    /// <summary>
+    /// Changes read per feed page. A page is the unit of checkpointing: a larger page gives more restaurants to run at
+    /// once but makes a failed lane repeat more work.
     /// </summary>
     public int BatchSize { get; set; } = 100;
 
@@ -57,6 +68,11 @@ internal sealed class PipelineOptionsValidator : IValidateOptions<PipelineOption
         if (options.MaxConcurrency is < 1 or > PipelineOptions.MaxAllowedConcurrency)
         {
             failures.Add($"{PipelineOptions.SectionName}:MaxConcurrency must be between 1 and {PipelineOptions.MaxAllowedConcurrency}; got {options.MaxConcurrency} (env Pipeline__MaxConcurrency).");
+        }
+
+        if (options.PagesInFlight is < 1 or > PipelineOptions.MaxAllowedPagesInFlight)
+        {
+            failures.Add($"{PipelineOptions.SectionName}:PagesInFlight must be between 1 and {PipelineOptions.MaxAllowedPagesInFlight}; got {options.PagesInFlight} (env Pipeline__PagesInFlight).");
         }
 
         if (options.BatchSize is < 1 or > PipelineOptions.MaxAllowedBatchSize)

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -12,20 +11,24 @@ using RestaurantOs.Realtime.Telemetry;
 namespace RestaurantOs.Realtime.Services;
 
 /// <summary>
-/// Turns committed store changes into events, one lane per restaurant, many restaurants at once.
+/// Turns committed store changes into events, one lane per restaurant, many restaurants and pages at once.
 /// <list type="number">
-/// <item>Read a page of the <c>events</c> consumer and split it into lanes, one per restaurant (<see cref="RestaurantLane"/>).</item>
-/// <item>Run up to <see cref="PipelineOptions.MaxConcurrency"/> lanes at once. A lane maps its changes, appends their
-/// events to history in one call (which assigns the restaurant's next seqs) and publishes them one call at a time in
-/// seq order.</item>
-/// <item>Checkpoint the page only when every lane finished. If any lane failed, the others still finish, then
-/// <see cref="PumpAsync"/> throws without checkpointing and the next pump reads the same page again.</item>
+/// <item>A pump reads a page of the <c>events</c> consumer, starting where the last page read ended (at the checkpoint
+/// when no page is in flight), and splits it into lanes, one per restaurant (<see cref="RestaurantLane"/>).</item>
+/// <item>A lane waits for its restaurant's lane of the page read before, then for one of
+/// <see cref="PipelineOptions.MaxConcurrency"/> slots. It maps its changes, appends their events to history in one
+/// call (which assigns the restaurant's next seqs) and publishes them one call at a time in seq order.</item>
+/// <item>A page is checkpointed when all its lanes finished and the page read before it was checkpointed.</item>
 /// </list>
-/// Order: only a restaurant's own lane publishes its events, one call at a time, and the next page is read only after
-/// every lane of this one finished, so each restaurant's events leave in seq order. At least once: a repeated page
-/// yields the same event ids, history returns the stored events (same seq), and they are published again; clients
-/// drop what they have. One pump runs at a time per process; across instances the store's consumer lease keeps one
-/// reader.
+/// Pumps may run at once, and each reads the next page: the change-feed pump starts one per signal, up to
+/// <see cref="PipelineOptions.PagesInFlight"/>, so a write that commits while a page is being published is read at
+/// once instead of after that page (<see cref="PageChain"/> keeps the order).
+/// <para>Order: a restaurant's lanes run one after another in read order, each publishing one call at a time, so each
+/// restaurant's events leave in seq order. At least once: a failed lane holds its restaurant's later lanes (they would
+/// publish past the gap) and every later page's checkpoint; <see cref="PumpAsync"/> throws, and the next read starts at
+/// the checkpoint, so the failed page is read again. A repeated page yields the same event ids, history returns the
+/// stored events (same seq), and they are published again; clients drop what they have. Across instances the store's
+/// consumer leases keep one reader per feed range.</para>
 /// </summary>
 public sealed partial class EventPipeline : IDisposable
 {
@@ -37,9 +40,10 @@ public sealed partial class EventPipeline : IDisposable
     private readonly RealtimeMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger<EventPipeline> _logger;
-    private readonly int _maxConcurrency;
     private readonly int _batchSize;
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly SemaphoreSlim _readGate = new(1, 1);
+    private readonly SemaphoreSlim _laneSlots;
+    private readonly PageChain _chain = new();
 
     public EventPipeline(
         IChangeFeed changeFeed,
@@ -57,102 +61,173 @@ public sealed partial class EventPipeline : IDisposable
         _metrics = metrics;
         _time = time;
         _logger = logger;
-        _maxConcurrency = options.Value.MaxConcurrency;
         _batchSize = options.Value.BatchSize;
+        _laneSlots = new SemaphoreSlim(options.Value.MaxConcurrency, options.Value.MaxConcurrency);
     }
 
     /// <summary>
-    /// Reads and publishes until the feed is drained. Returns the number of events published.
+    /// Reads and publishes until the feed is drained: a page at a time, each published and checkpointed before the
+    /// next is read. Other pumps may run at the same time; each then reads on from the pages already in flight.
+    /// Returns the number of events this pump published.
     /// </summary>
     /// <exception cref="AggregateException">
     /// One or more restaurant lanes failed (the inner exceptions); the feed position was not advanced.
     /// </exception>
     public async Task<int> PumpAsync(CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var published = 0;
+        while (true)
+        {
+            var page = await ReadPageAsync(cancellationToken).ConfigureAwait(false);
+            if (page is null)
+            {
+                return published;
+            }
+
+            published += await PublishPageAsync(page, cancellationToken).ConfigureAwait(false);
+            if (!page.Full)
+            {
+                return published;
+            }
+        }
+    }
+
+    /// <summary>Reads the next page and chains it behind the pages in flight; null when there is nothing to do.</summary>
+    private async Task<FeedPage?> ReadPageAsync(CancellationToken cancellationToken)
+    {
+        await _readGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var published = 0;
             while (true)
             {
-                var batch = await _changeFeed.ReadAsync(Consumer, _batchSize, cancellationToken).ConfigureAwait(false);
-                if (batch.Changes.Count > 0)
+                var (after, generation) = _chain.NextRead();
+                var batch = await _changeFeed.ReadAsync(Consumer, _batchSize, after, cancellationToken).ConfigureAwait(false);
+                if (batch.Changes.Count == 0 && batch.Continuation is null)
                 {
-                    published += await PublishPageAsync(batch.Changes, cancellationToken).ConfigureAwait(false);
+                    return null;
                 }
 
-                if (batch.Changes.Count > 0 || batch.Continuation is not null)
+                if (_chain.Append(generation, batch, full: batch.Changes.Count >= _batchSize || batch.HasMore) is { } page)
                 {
-                    await _changeFeed.CheckpointAsync(Consumer, batch.Continuation, cancellationToken).ConfigureAwait(false);
+                    return page;
                 }
 
-                if (batch.Changes.Count < _batchSize)
-                {
-                    return published;
-                }
+                // A page failed during the read: the position it started from no longer holds. Read from the checkpoint.
             }
         }
         finally
         {
-            _gate.Release();
+            _readGate.Release();
         }
     }
 
-    /// <summary>Runs every lane of the page; returns when all finished, throwing if any failed.</summary>
-    private async Task<int> PublishPageAsync(IReadOnlyList<StoreChange> changes, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs every lane of the page, then checkpoints it once the page before it is settled. Throws if a lane failed.
+    /// </summary>
+    private async Task<int> PublishPageAsync(FeedPage page, CancellationToken cancellationToken)
     {
         var started = _time.GetTimestamp();
-        var lanes = RestaurantLane.Split(changes);
-        // One span per page that has changes (an idle feed read makes none): the publishes link to it.
-        using var page = RealtimeTracing.Source.StartActivity("realtime.page", ActivityKind.Internal);
-        page?.SetTag("realtime.changes", changes.Count);
-        page?.SetTag("realtime.lanes", lanes.Count);
-        var failures = new ConcurrentQueue<Exception>();
-        var published = 0;
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = _maxConcurrency, CancellationToken = cancellationToken };
+        var checkpointed = false;
+        // One span per page that has changes or moved the feed: the publishes link to it.
+        using var span = RealtimeTracing.Source.StartActivity("realtime.page", ActivityKind.Internal);
+        span?.SetTag("realtime.changes", page.Batch.Changes.Count);
+        span?.SetTag("realtime.lanes", page.Lanes.Count);
         try
         {
-            await Parallel.ForEachAsync(lanes, parallel, async (lane, laneToken) =>
+            var outcomes = await Task.WhenAll(page.Lanes.Select(lane => RunChainedLaneAsync(lane, cancellationToken))).ConfigureAwait(false);
+            var failures = outcomes.Where(o => o.Failure is not null).Select(o => o.Failure!).ToList();
+            if (failures.Count > 0 || cancellationToken.IsCancellationRequested)
             {
-                _metrics.LaneStarted();
-                var succeeded = false;
-                try
-                {
-                    Interlocked.Add(ref published, await RunLaneAsync(lane, laneToken).ConfigureAwait(false));
-                    succeeded = true;
-                }
-                catch (Exception ex) when (!laneToken.IsCancellationRequested)
-                {
-                    // Isolated: the other lanes go on. This lane's events after the failure stay unpublished (never
-                    // out of order), and the whole page is read again by the next pump.
-                    failures.Enqueue(ex);
-                    Log.LaneFailed(_logger, lane.RestaurantId, lane.Changes.Count, ex);
-                }
-                finally
-                {
-                    _metrics.LaneFinished(succeeded);
-                }
-            }).ConfigureAwait(false);
+                _chain.Restart(page.Generation);
+            }
+
+            var previousCheckpointed = await page.PreviousCheckpointedAsync(cancellationToken).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            var published = outcomes.Sum(o => o.Published);
+            var held = outcomes.Count(o => o.Held);
+            if (failures.Count > 0)
+            {
+                Log.PageHeld(_logger, failures.Count, page.Lanes.Count, page.Batch.Changes.Count);
+                throw new AggregateException(
+                    $"{failures.Count} of {page.Lanes.Count} restaurant lanes failed; the feed position was not advanced and the page will be read again.",
+                    failures);
+            }
+
+            if (held > 0 || !previousCheckpointed)
+            {
+                // An earlier page failed; its pump reports it. This page is read again after the checkpoint.
+                Log.PageBehindFailure(_logger, page.Batch.Changes.Count, held);
+                return published;
+            }
+
+            if (page.Batch.Continuation is not null)
+            {
+                await _changeFeed.CheckpointAsync(Consumer, page.Batch.Continuation, cancellationToken).ConfigureAwait(false);
+            }
+
+            checkpointed = true;
+            Log.PagePublished(_logger, page.Batch.Changes.Count, page.Lanes.Count, published, _time.GetElapsedTime(started).TotalMilliseconds);
+            return published;
         }
-        catch (OperationCanceledException)
+        catch when (!checkpointed)
         {
-            _metrics.BatchCompleted(lanes.Count, _time.GetElapsedTime(started).TotalMilliseconds, succeeded: false);
+            _chain.Restart(page.Generation);
             throw;
         }
-
-        var elapsedMs = _time.GetElapsedTime(started).TotalMilliseconds;
-        _metrics.BatchCompleted(lanes.Count, elapsedMs, failures.IsEmpty);
-        if (!failures.IsEmpty)
+        finally
         {
-            Log.PageHeld(_logger, failures.Count, lanes.Count, changes.Count);
-            throw new AggregateException(
-                $"{failures.Count} of {lanes.Count} restaurant lanes failed; the feed position was not advanced and the page will be read again.",
-                failures);
+            page.Settle(checkpointed);
+            if (page.Lanes.Count > 0)
+            {
+                _metrics.BatchCompleted(page.Lanes.Count, _time.GetElapsedTime(started).TotalMilliseconds, checkpointed);
+            }
         }
-
-        Log.PagePublished(_logger, changes.Count, lanes.Count, published, elapsedMs);
-        return published;
     }
+
+    /// <summary>Runs a lane once its restaurant's previous lane ended; never throws (the outcome carries a failure).</summary>
+    private async Task<LaneOutcome> RunChainedLaneAsync(ChainedLane lane, CancellationToken cancellationToken)
+    {
+        var succeeded = false;
+        try
+        {
+            if (!await lane.PreviousSucceededAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return new LaneOutcome(0, Held: true, Failure: null);
+            }
+
+            await _laneSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            _metrics.LaneStarted();
+            try
+            {
+                var published = await RunLaneAsync(lane.Lane, cancellationToken).ConfigureAwait(false);
+                succeeded = true;
+                return new LaneOutcome(published, Held: false, Failure: null);
+            }
+            finally
+            {
+                _metrics.LaneFinished(succeeded);
+                _laneSlots.Release();
+            }
+        }
+        catch (Exception ex)
+        {
+            // Isolated: the other lanes go on. This lane's events after the failure stay unpublished (never out of
+            // order), and the page is read again.
+            if (!cancellationToken.IsCancellationRequested)
+            {
+                Log.LaneFailed(_logger, lane.Lane.RestaurantId, lane.Lane.Changes.Count, ex);
+            }
+
+            return new LaneOutcome(0, Held: false, Failure: ex);
+        }
+        finally
+        {
+            lane.Complete(succeeded);
+            _chain.Finished(lane);
+        }
+    }
+
+    private readonly record struct LaneOutcome(int Published, bool Held, Exception? Failure);
 
     /// <summary>One restaurant's changes of the page: map, append in one call, publish one at a time in seq order.</summary>
     private async Task<int> RunLaneAsync(RestaurantLane lane, CancellationToken cancellationToken)
@@ -220,7 +295,11 @@ public sealed partial class EventPipeline : IDisposable
         return activity;
     }
 
-    public void Dispose() => _gate.Dispose();
+    public void Dispose()
+    {
+        _readGate.Dispose();
+        _laneSlots.Dispose();
+    }
 
     private static partial class Log
     {
@@ -238,5 +317,8 @@ public sealed partial class EventPipeline : IDisposable
 
         [LoggerMessage(5, LogLevel.Debug, "Published a page of {Changes} changes in {Lanes} lanes: {Events} events in {ElapsedMs} ms.")]
         public static partial void PagePublished(ILogger logger, int changes, int lanes, int events, double elapsedMs);
+
+        [LoggerMessage(6, LogLevel.Debug, "A page of {Changes} changes was not checkpointed ({Held} lanes held): a page read before it failed and it will be read again.")]
+        public static partial void PageBehindFailure(ILogger logger, int changes, int held);
     }
 }

@@ -6,7 +6,9 @@ namespace RestaurantOs.Realtime.Tests.Pipeline;
 
 /// <summary>
 /// The event pipeline's lanes: per-restaurant seq order on the wire, real overlap across restaurants within the
-/// configured bound, a checkpoint only after every lane of a page finished, and a failed lane repeating its page.
+/// configured bound, a checkpoint only after every lane of a page finished, and a failed lane repeating its page;
+/// with pumps running at once, a page read while another publishes, in order per restaurant and checkpointed in
+/// read order.
 /// </summary>
 public sealed class EventPipelineLaneTests
 {
@@ -189,5 +191,155 @@ public sealed class EventPipelineLaneTests
         Assert.Equal(2, published);
         Assert.Equal([EventTypes.OrderCreated, EventTypes.OrderUpdated], rig.Journal.Published.Select(e => e.Type));
         Assert.Equal([3], rig.Journal.Checkpoints);
+    }
+
+    /// <summary>Holds every publish of one restaurant until released; reports when the first one is held.</summary>
+    private sealed class PublishHold(Guid restaurant)
+    {
+        private readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource<Exception?> _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Held => _held.Task;
+
+        public void Release(Exception? failure = null) => _release.TrySetResult(failure);
+
+        public async Task BeforePublishAsync(RealtimeEvent e, CancellationToken ct)
+        {
+            if (e.RestaurantId != restaurant)
+            {
+                return;
+            }
+
+            _held.TrySetResult();
+            if (await _release.Task.WaitAsync(ct) is { } failure)
+            {
+                throw failure;
+            }
+        }
+    }
+
+    private static async Task UntilAsync(Func<bool> condition)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(Timeout);
+        while (!condition())
+        {
+            await Task.Delay(5, timeout.Token);
+        }
+    }
+
+    [Fact]
+    public async Task A_second_pump_reads_and_publishes_a_new_write_while_the_first_is_still_publishing()
+    {
+        var (a, b) = (Guid.NewGuid(), Guid.NewGuid());
+        using var rig = new PipelineRig([PipelineRig.OrderChange(a, Guid.NewGuid(), 1, 0)], maxConcurrency: 4);
+        var hold = new PublishHold(a);
+        rig.Publisher.BeforePublish = hold.BeforePublishAsync;
+
+        var first = rig.Pipeline.PumpAsync(Ct);
+        await hold.Held.WaitAsync(Timeout, Ct);
+        rig.Feed.Commit(PipelineRig.OrderChange(b, Guid.NewGuid(), 1, 1));
+        var second = rig.Pipeline.PumpAsync(Ct);
+        await UntilAsync(() => rig.Journal.Published.Any(e => e.RestaurantId == b));
+
+        // B went out while A's page was still publishing; B's page read on after A's, not from the checkpoint, and
+        // is not checkpointed before the page read ahead of it.
+        Assert.DoesNotContain(rig.Journal.Published, e => e.RestaurantId == a);
+        Assert.Equal([0, 1], rig.Feed.ReadsFrom);
+        await Task.Delay(50, Ct);
+        Assert.Empty(rig.Journal.Checkpoints);
+        Assert.False(second.IsCompleted);
+
+        hold.Release();
+        Assert.Equal(1, await first.WaitAsync(Timeout, Ct));
+        Assert.Equal(1, await second.WaitAsync(Timeout, Ct));
+        Assert.Equal([1, 2], rig.Journal.Checkpoints);
+    }
+
+    [Fact]
+    public async Task A_restaurants_lane_in_a_later_page_waits_for_its_lane_in_the_earlier_page()
+    {
+        var (a, order) = (Guid.NewGuid(), Guid.NewGuid());
+        using var rig = new PipelineRig([PipelineRig.OrderChange(a, order, 1, 0)], maxConcurrency: 4);
+        var hold = new PublishHold(a);
+        rig.Publisher.BeforePublish = hold.BeforePublishAsync;
+
+        var first = rig.Pipeline.PumpAsync(Ct);
+        await hold.Held.WaitAsync(Timeout, Ct);
+        rig.Feed.Commit(PipelineRig.OrderChange(a, order, 2, 1));
+        var second = rig.Pipeline.PumpAsync(Ct);
+        await UntilAsync(() => rig.Feed.Reads == 2);
+        await Task.Delay(50, Ct);
+
+        // The later lane has not even appended: its seq would be taken before the earlier lane's events went out.
+        Assert.Single(rig.History.Stored(a));
+        hold.Release();
+        await Task.WhenAll(first, second).WaitAsync(Timeout, Ct);
+
+        var wire = rig.Journal.Published.Where(e => e.RestaurantId == a).ToList();
+        Assert.Equal([1L, 2], wire.Select(e => e.Seq!.Value));
+        Assert.Equal([EventTypes.OrderCreated, EventTypes.OrderUpdated], wire.Select(e => e.Type));
+        Assert.Equal([1, 2], rig.Journal.Checkpoints);
+    }
+
+    [Fact]
+    public async Task A_lane_that_fails_holds_its_restaurants_later_lane_and_every_later_checkpoint_then_all_is_read_again()
+    {
+        var (a, b, order) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        using var rig = new PipelineRig([PipelineRig.OrderChange(a, order, 1, 0)], maxConcurrency: 4);
+        var hold = new PublishHold(a);
+        rig.Publisher.BeforePublish = hold.BeforePublishAsync;
+
+        var first = rig.Pipeline.PumpAsync(Ct);
+        await hold.Held.WaitAsync(Timeout, Ct);
+        rig.Feed.Commit(PipelineRig.OrderChange(a, order, 2, 1), PipelineRig.OrderChange(b, Guid.NewGuid(), 1, 2));
+        var second = rig.Pipeline.PumpAsync(Ct);
+        await UntilAsync(() => rig.Journal.Published.Any(e => e.RestaurantId == b));
+        // Crash between append and publish of A's first event, with A's next change already read.
+        hold.Release(new HttpRequestException("service unavailable"));
+
+        var failure = await Assert.ThrowsAsync<AggregateException>(() => first).WaitAsync(Timeout, Ct);
+        Assert.IsType<HttpRequestException>(Assert.Single(failure.InnerExceptions));
+        Assert.Equal(1, await second.WaitAsync(Timeout, Ct)); // B only; A's later lane was held, not failed
+        Assert.Empty(rig.Journal.Checkpoints);
+        Assert.DoesNotContain(rig.Journal.Published, e => e.RestaurantId == a);
+        Assert.Single(rig.History.Stored(a)); // the held lane never appended
+
+        rig.Publisher.BeforePublish = null;
+        await rig.Pipeline.PumpAsync(Ct).WaitAsync(Timeout, Ct);
+
+        Assert.Equal(0, rig.Feed.ReadsFrom[^1]); // read again from the checkpoint, not from where the failed pages ended
+        Assert.Equal([1L, 2], rig.Journal.Published.Where(e => e.RestaurantId == a).Select(e => e.Seq!.Value));
+        Assert.Equal([1L, 1], rig.Journal.Published.Where(e => e.RestaurantId == b).Select(e => e.Seq!.Value)); // at least once
+        Assert.Equal([3], rig.Journal.Checkpoints);
+    }
+
+    [Fact]
+    public async Task Many_pumps_at_once_over_a_growing_feed_publish_every_event_in_seq_order_per_restaurant()
+    {
+        var changes = PipelineRig.OrderChanges(restaurants: 12, changesEach: 10, seed: 21);
+        using var rig = new PipelineRig([], maxConcurrency: 8, batchSize: 7);
+        var pumps = new List<Task<int>>();
+        for (var i = 0; i < changes.Count; i += 6)
+        {
+            rig.Feed.Commit([.. changes.Skip(i).Take(6)]);
+            pumps.Add(rig.Pipeline.PumpAsync(Ct));
+            pumps.Add(rig.Pipeline.PumpAsync(Ct));
+            await Task.Delay(1, Ct);
+        }
+
+        var published = (await Task.WhenAll(pumps).WaitAsync(Timeout, Ct)).Sum();
+        published += await rig.Pipeline.PumpAsync(Ct).WaitAsync(Timeout, Ct);
+
+        Assert.Equal(changes.Count, published);
+        Assert.Equal(changes.Count, rig.Journal.Published.Count); // nothing failed, so nothing repeated
+        foreach (var restaurant in changes.GroupBy(c => c.RestaurantId))
+        {
+            var wire = rig.Journal.Published.Where(e => e.RestaurantId == restaurant.Key).Select(e => e.Seq!.Value);
+            Assert.Equal(Enumerable.Range(1, restaurant.Count()).Select(i => (long)i), wire);
+        }
+
+        Assert.Equal(changes.Count, rig.Journal.Checkpoints[^1]);
+        Assert.Equal(rig.Journal.Checkpoints.Order(), rig.Journal.Checkpoints); // in read order
     }
 }

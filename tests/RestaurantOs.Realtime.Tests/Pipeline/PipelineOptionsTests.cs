@@ -21,15 +21,15 @@ public sealed class PipelineOptionsTests
     {
         var options = Resolve();
 
-        Assert.Equal((32, 100), (options.MaxConcurrency, options.BatchSize));
+        Assert.Equal((32, 100, 4), (options.MaxConcurrency, options.BatchSize, options.PagesInFlight));
     }
 
     [Fact]
-    public void Pipeline_MaxConcurrency_and_BatchSize_bind_from_configuration()
+    public void Pipeline_MaxConcurrency_BatchSize_and_PagesInFlight_bind_from_configuration()
     {
-        var options = Resolve(("Pipeline:MaxConcurrency", "64"), ("Pipeline:BatchSize", "500"));
+        var options = Resolve(("Pipeline:MaxConcurrency", "64"), ("Pipeline:BatchSize", "500"), ("Pipeline:PagesInFlight", "1"));
 
-        Assert.Equal((64, 500), (options.MaxConcurrency, options.BatchSize));
+        Assert.Equal((64, 500, 1), (options.MaxConcurrency, options.BatchSize, options.PagesInFlight));
     }
 
     [Theory]
@@ -37,6 +37,8 @@ public sealed class PipelineOptionsTests
     [InlineData("Pipeline:MaxConcurrency", "100000")]
     [InlineData("Pipeline:BatchSize", "0")]
     [InlineData("Pipeline:BatchSize", "10001")]
+    [InlineData("Pipeline:PagesInFlight", "0")]
+    [InlineData("Pipeline:PagesInFlight", "65")]
     public void An_out_of_range_setting_fails_with_a_message_naming_it(string key, string value)
     {
         var failure = Assert.Throws<OptionsValidationException>(() => Resolve((key, value)));

@@ -1,0 +1,104 @@
+using Microsoft.Extensions.DependencyInjection;
+using Moq;
+using RestaurantOs.Functions.Functions;
+using RestaurantOs.Functions.Hosting;
+using RestaurantOs.Realtime.Auth;
+using RestaurantOs.WebPubSub.Client;
+using RestaurantOs.WebPubSub.Protocol;
+
+namespace RestaurantOs.Functions.Tests;
+
+/// <summary>
+/// The change-feed pump through the real composition root and real SQLite: restaurant A's publish is held at the Web
+/// PubSub edge, then restaurant B writes. With pages in flight, B's signal starts a read at once and B is published
+/// while A's page is still publishing; with one page in flight B waits for A.
+/// </summary>
+public sealed class PipelinePagesInFlightTests : IAsyncDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private readonly Guid _a = Guid.NewGuid();
+    private readonly Guid _b = Guid.NewGuid();
+    private readonly TaskCompletionSource _aHeld = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _releaseA = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private FunctionsTestHost? _host;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private async Task<FunctionsTestHost> StartAsync(int pagesInFlight)
+    {
+        _host = new FunctionsTestHost(new Dictionary<string, string?> { ["Pipeline:PagesInFlight"] = pagesInFlight.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        await _host.InitializeAsync();
+        _host.Service
+            .Setup(s => s.SendToAllAsync(It.IsAny<WebPubSubMessage>(), It.IsAny<WebPubSubSendOptions?>(), It.IsAny<CancellationToken>()))
+            .Returns(async (WebPubSubMessage message, WebPubSubSendOptions? _, CancellationToken ct) =>
+            {
+                if (Realtime.Events.EventSerializer.FromUtf8(message.Data.Span).RestaurantId == _a)
+                {
+                    _aHeld.TrySetResult();
+                    await _releaseA.Task.WaitAsync(ct);
+                }
+            });
+        await _host.Services.GetRequiredService<ChangeFeedPump>().StartAsync(Ct);
+        return _host;
+    }
+
+    private static async Task WriteOrderAsync(FunctionsTestHost host, Guid restaurant)
+    {
+        var request = host.Request("POST", "/api/orders", host.Token(restaurant, Role.Server), """{"items":[{"name":"Soup","quantity":1,"price":900}],"table_number":"T1"}""");
+        var (status, body, _) = await FunctionsTestHost.ExecuteAsync(request, await host.Create<OrderFunctions>().CreateOrder(request, Ct));
+        Assert.True(status == 201, body);
+    }
+
+    private static bool Published(FunctionsTestHost host, Guid restaurant) => host.Broadcasts().Any(b => b.Event.RestaurantId == restaurant);
+
+    private static async Task<bool> WithinAsync(TimeSpan wait, Func<bool> condition)
+    {
+        var until = DateTime.UtcNow + wait;
+        while (!condition() && DateTime.UtcNow < until)
+        {
+            await Task.Delay(10, Ct);
+        }
+
+        return condition();
+    }
+
+    [Fact]
+    public async Task A_write_is_published_while_an_earlier_page_is_still_publishing()
+    {
+        var host = await StartAsync(pagesInFlight: 4);
+        await WriteOrderAsync(host, _a);
+        await _aHeld.Task.WaitAsync(Timeout, Ct);
+
+        await WriteOrderAsync(host, _b);
+
+        Assert.True(await WithinAsync(Timeout, () => Published(host, _b)), "B waited for A's page");
+        Assert.False(_releaseA.Task.IsCompleted);
+        _releaseA.SetResult();
+        await WriteOrderAsync(host, _a);
+        Assert.True(await WithinAsync(Timeout, () => host.Broadcasts().Count(b => b.Event.RestaurantId == _a) == 2), "A's next write was not published");
+    }
+
+    [Fact]
+    public async Task With_one_page_in_flight_a_write_waits_for_the_page_being_published()
+    {
+        var host = await StartAsync(pagesInFlight: 1);
+        await WriteOrderAsync(host, _a);
+        await _aHeld.Task.WaitAsync(Timeout, Ct);
+
+        await WriteOrderAsync(host, _b);
+
+        Assert.False(await WithinAsync(TimeSpan.FromMilliseconds(500), () => Published(host, _b)));
+        _releaseA.SetResult();
+        Assert.True(await WithinAsync(Timeout, () => Published(host, _b)));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _releaseA.TrySetResult();
+        if (_host is not null)
+        {
+            await _host.Services.GetRequiredService<ChangeFeedPump>().StopAsync(CancellationToken.None);
+            await _host.DisposeAsync();
+        }
+    }
+}
