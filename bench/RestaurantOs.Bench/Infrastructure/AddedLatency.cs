@@ -6,22 +6,27 @@ using System.Runtime.ExceptionServices;
 namespace RestaurantOs.Bench.Infrastructure;
 
 /// <summary>
-/// Waits <paramref name="delay"/> before every request it forwards: the network and service time of one Web PubSub
-/// REST call in Azure, added to the functions' service client (never to the client WebSocket path). Delays of
-/// concurrent calls overlap, as they do over a real network.
+/// Adds <paramref name="delay"/> to every request it forwards, half on the way there and half on the way back: the
+/// network and service time of one Web PubSub REST call in Azure, where the service fans a message out before its
+/// answer is back. Added to the functions' service client (never to the client WebSocket path). Delays of concurrent
+/// calls overlap, as they do over a real network.
 /// </summary>
 internal sealed class DelayingHandler(TimeSpan delay) : DelegatingHandler
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
-        return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        await Task.Delay(delay / 2, cancellationToken).ConfigureAwait(false);
+        var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        await Task.Delay(delay / 2, cancellationToken).ConfigureAwait(false);
+        return response;
     }
 }
 
 /// <summary>
 /// A decorator for any store port (<c>IOrderStore</c>, <c>IEventHistory</c>, <c>IChangeFeed</c>, ...): every method
-/// that returns a task waits the delay first, then calls the real store; anything else is passed straight through.
+/// that returns a task waits half the delay, calls the real store, and waits the other half before it returns (the
+/// request's way there and the answer's way back: a feed read sees what committed before it reached the store, a
+/// write is visible before its caller hears back); anything else is passed straight through.
 /// A proxy rather than one hand-written class per port, so a port that gains a method is delayed without a change
 /// here. The wait is outside the real call, so it never holds a lock of the SQLite store: it stands for the round trip
 /// to Cosmos DB, where concurrent calls do not queue behind each other.
@@ -42,6 +47,11 @@ internal class StoreDelayProxy : DispatchProxy
 
     private static long s_calls;
 
+    private static readonly ConcurrentDictionary<string, long> s_byMethod = new(StringComparer.Ordinal);
+
+    /// <summary>Calls per port method (<c>IChangeFeed.ReadAsync</c>, ...), to price what a run cost the store.</summary>
+    public static IReadOnlyDictionary<string, long> CallsByMethod => new Dictionary<string, long>(s_byMethod, StringComparer.Ordinal);
+
     /// <param name="hold">When given, calls naming its consumer wait while it is closed (see <see cref="FeedHold"/>).</param>
     public static T Wrap<T>(T inner, TimeSpan delay, FeedHold? hold) where T : class
     {
@@ -58,6 +68,7 @@ internal class StoreDelayProxy : DispatchProxy
     {
         ArgumentNullException.ThrowIfNull(targetMethod);
         var type = targetMethod.ReturnType;
+        s_byMethod.AddOrUpdate(targetMethod.DeclaringType!.Name + "." + targetMethod.Name, 1, (_, n) => n + 1);
         var token = args?.OfType<CancellationToken>().FirstOrDefault() ?? CancellationToken.None;
         var held = _hold is { } hold && args is not null && args.OfType<string>().Contains(hold.Consumer, StringComparer.Ordinal);
         if (type == typeof(Task))
@@ -84,12 +95,15 @@ internal class StoreDelayProxy : DispatchProxy
     {
         await WaitAsync(held, cancellationToken).ConfigureAwait(false);
         await call().ConfigureAwait(false);
+        await ReturnAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<TResult> DelayThenTaskAsync<TResult>(MethodInfo method, object?[]? args, bool held, CancellationToken cancellationToken)
     {
         await WaitAsync(held, cancellationToken).ConfigureAwait(false);
-        return await ((Task<TResult>)Call(method, args)!).ConfigureAwait(false);
+        var result = await ((Task<TResult>)Call(method, args)!).ConfigureAwait(false);
+        await ReturnAsync(cancellationToken).ConfigureAwait(false);
+        return result;
     }
 
     private ValueTask<TResult> DelayThenValueTaskAsync<TResult>(MethodInfo method, object?[]? args, bool held, CancellationToken cancellationToken) =>
@@ -98,7 +112,9 @@ internal class StoreDelayProxy : DispatchProxy
     private async Task<TResult> DelayThenValueTaskCoreAsync<TResult>(MethodInfo method, object?[]? args, bool held, CancellationToken cancellationToken)
     {
         await WaitAsync(held, cancellationToken).ConfigureAwait(false);
-        return await ((ValueTask<TResult>)Call(method, args)!).ConfigureAwait(false);
+        var result = await ((ValueTask<TResult>)Call(method, args)!).ConfigureAwait(false);
+        await ReturnAsync(cancellationToken).ConfigureAwait(false);
+        return result;
     }
 
     private async Task WaitAsync(bool held, CancellationToken cancellationToken)
@@ -111,9 +127,13 @@ internal class StoreDelayProxy : DispatchProxy
         Interlocked.Increment(ref s_calls);
         if (_delay > TimeSpan.Zero)
         {
-            await Task.Delay(_delay, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(_delay / 2, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>The answer's way back.</summary>
+    private Task ReturnAsync(CancellationToken cancellationToken) =>
+        _delay > TimeSpan.Zero ? Task.Delay(_delay / 2, cancellationToken) : Task.CompletedTask;
 
     private object? Call(MethodInfo method, object?[]? args)
     {

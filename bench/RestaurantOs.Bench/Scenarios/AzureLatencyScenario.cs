@@ -31,7 +31,10 @@ internal static class AzureLatencyScenario
         var warmup = TimeSpan.FromSeconds(args.Double("warmup", 5));
         var restDelay = TimeSpan.FromMilliseconds(args.Double("rest-delay-ms", 10));
         var storeDelay = TimeSpan.FromMilliseconds(args.Double("store-delay-ms", 5));
+        // A Cosmos DB feed read is one request per container (four) for each held range, one after another.
+        var feedDelay = TimeSpan.FromMilliseconds(args.Double("feed-delay-ms", storeDelay.TotalMilliseconds));
         var lanes = args.String("lanes", "");
+        var pages = args.String("pages", "");
         var window = TimeSpan.FromSeconds(args.Double("window", 10));
         var drainLimit = TimeSpan.FromSeconds(args.Double("drain", 60));
         var kdsSchedule = args.String("kds-schedule", "*/2 * * * * *");
@@ -44,8 +47,13 @@ internal static class AzureLatencyScenario
             settings.AddRange(["--Pipeline:MaxConcurrency", lanes]);
         }
 
+        if (pages.Length > 0)
+        {
+            settings.AddRange(["--Pipeline:PagesInFlight", pages]);
+        }
+
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"azure-latency: {restaurants} restaurants x {screensPer} screens = {restaurants * screensPer} connections, {rate} order writes/s (open loop) for {duration.TotalSeconds:0} s after a {warmup.TotalSeconds:0} s warm-up; +{restDelay.TotalMilliseconds} ms per Web PubSub REST call, +{storeDelay.TotalMilliseconds} ms per store call; Pipeline:MaxConcurrency {(lanes.Length > 0 ? lanes : "(product default)")}; windows of {window.TotalSeconds:0} s"));
+            $"azure-latency: {restaurants} restaurants x {screensPer} screens = {restaurants * screensPer} connections, {rate} order writes/s (open loop) for {duration.TotalSeconds:0} s after a {warmup.TotalSeconds:0} s warm-up; +{restDelay.TotalMilliseconds} ms per Web PubSub REST call, +{storeDelay.TotalMilliseconds} ms per store call, +{feedDelay.TotalMilliseconds} ms per change-feed call; Pipeline:MaxConcurrency {(lanes.Length > 0 ? lanes : "(product default)")}, Pipeline:PagesInFlight {(pages.Length > 0 ? pages : "(product default)")}; windows of {window.TotalSeconds:0} s"));
         Console.WriteLine(Report.MachineLine());
 
         // --hold-seconds: the pipeline's feed reads wait while the measured writes build a backlog, which it then
@@ -55,9 +63,9 @@ internal static class AzureLatencyScenario
         var log = new PublishLog();
         using var meters = new MeterCounters(new KdsMode());
         var decorations = new List<Decoration> { Decoration.For<IEventPublisher>((_, inner) => new LoggingPublisher(inner, log)) };
-        if (storeDelay > TimeSpan.Zero || hold is not null)
+        if (storeDelay > TimeSpan.Zero || feedDelay > TimeSpan.Zero || hold is not null)
         {
-            decorations.AddRange(StorePorts.Select(port => new Decoration(port, (_, inner) => Wrap(port, inner, storeDelay, port == typeof(IChangeFeed) ? hold : null))));
+            decorations.AddRange(StorePorts.Select(port => new Decoration(port, (_, inner) => port == typeof(IChangeFeed) ? Wrap(port, inner, feedDelay, hold) : Wrap(port, inner, storeDelay, null))));
         }
 
         await using var host = await BenchDevHost.StartAsync(
@@ -83,6 +91,7 @@ internal static class AzureLatencyScenario
             const string phase = "measured";
             var before = meters.Snapshot();
             var storeCallsBefore = StoreDelayProxy.Calls;
+            var feedBefore = StoreDelayProxy.CallsByMethod;
             hold?.Close();
             var start = Stopwatch.GetTimestamp();
             await run.WriteAsync(rate, hold is null ? duration : TimeSpan.FromSeconds(holdSeconds), phase, cancellationToken).ConfigureAwait(false);
@@ -93,12 +102,17 @@ internal static class AzureLatencyScenario
             var end = Stopwatch.GetTimestamp();
             var totals = run.Evaluate(phase, start, end, meters.Snapshot() - before);
             var storeCalls = StoreDelayProxy.Calls - storeCallsBefore;
+            var feedAfter = StoreDelayProxy.CallsByMethod;
+            long FeedCalls(string method) => feedAfter.GetValueOrDefault("IChangeFeed." + method) - feedBefore.GetValueOrDefault("IChangeFeed." + method);
 
             var windows = run.Windows(phase, start, window);
             var check = run.CheckOrder();
             var drainSeconds = (end - writesEnd) / (double)Stopwatch.Frequency;
             var publishedInDrain = log.PerWindow(writesEnd, end, TimeSpan.FromSeconds(Math.Max(drainSeconds, 0.001))).Sum();
             Print(windows, publishedWhileWriting, window, start, sampler, totals, check, storeCalls, publishedInDrain, drainSeconds);
+            var seconds = (end - start) / (double)Stopwatch.Frequency;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"- change feed (all consumers): {FeedCalls("ReadAsync")} reads ({FeedCalls("ReadAsync") / seconds:0.0}/s), {FeedCalls("CheckpointAsync")} checkpoints ({FeedCalls("CheckpointAsync") / seconds:0.0}/s) over {seconds:0.0} s"));
             if (hold is not null)
             {
                 var drained = log.Since(writesEnd);
