@@ -62,14 +62,20 @@ public sealed class PipelinePagesInFlightTests : IAsyncDisposable
         return condition();
     }
 
+    /// <summary>A writes and its publish is held; then B writes.</summary>
+    private async Task<FunctionsTestHost> HoldAThenWriteBAsync(int pagesInFlight)
+    {
+        var host = await StartAsync(pagesInFlight);
+        await WriteOrderAsync(host, _a);
+        await _aHeld.Task.WaitAsync(Timeout, Ct);
+        await WriteOrderAsync(host, _b);
+        return host;
+    }
+
     [Fact]
     public async Task A_write_is_published_while_an_earlier_page_is_still_publishing()
     {
-        var host = await StartAsync(pagesInFlight: 4);
-        await WriteOrderAsync(host, _a);
-        await _aHeld.Task.WaitAsync(Timeout, Ct);
-
-        await WriteOrderAsync(host, _b);
+        var host = await HoldAThenWriteBAsync(pagesInFlight: 4);
 
         Assert.True(await WithinAsync(Timeout, () => Published(host, _b)), "B waited for A's page");
         Assert.False(_releaseA.Task.IsCompleted);
@@ -81,11 +87,7 @@ public sealed class PipelinePagesInFlightTests : IAsyncDisposable
     [Fact]
     public async Task With_one_page_in_flight_a_write_waits_for_the_page_being_published()
     {
-        var host = await StartAsync(pagesInFlight: 1);
-        await WriteOrderAsync(host, _a);
-        await _aHeld.Task.WaitAsync(Timeout, Ct);
-
-        await WriteOrderAsync(host, _b);
+        var host = await HoldAThenWriteBAsync(pagesInFlight: 1);
 
         Assert.False(await WithinAsync(TimeSpan.FromMilliseconds(500), () => Published(host, _b)));
         _releaseA.SetResult();
