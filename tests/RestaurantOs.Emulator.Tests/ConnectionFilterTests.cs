@@ -88,4 +88,45 @@ public sealed class ConnectionFilterTests
         Assert.Null(parsed);
         Assert.False(string.IsNullOrWhiteSpace(error));
     }
+
+    [Theory]
+    [InlineData("'g1' in groups", "g1")]
+    [InlineData("'g1' in groups or 'g2' in groups", "g1,g2")]
+    [InlineData("('g1') in groups", "g1")]
+    [InlineData("('g1' in groups)", "g1")]
+    [InlineData("userId eq 'x' and 'g1' in groups", "g1")]
+    [InlineData("('g1' in groups or 'g2' in groups) and 'g3' in groups", "g3")]
+    [InlineData("'g1' in groups or userId eq 'x'", null)]
+    [InlineData("not ('g1' in groups)", null)]
+    [InlineData("tolower('G1') in groups", null)]
+    [InlineData("userId in ('g1', 'g2')", null)]
+    [InlineData("('g1' in groups) eq true", null)]
+    public void Knows_which_groups_a_filter_can_match_in(string filter, string? expected)
+    {
+        Assert.True(ConnectionFilter.TryParse(filter, out var parsed, out var error), error);
+
+        Assert.Equal(expected, parsed.CandidateGroups is { } groups ? string.Join(',', groups.Order(StringComparer.Ordinal)) : null);
+    }
+
+    [Fact]
+    public void A_connection_outside_the_candidate_groups_never_matches()
+    {
+        string[] filters =
+        [
+            "'a' in groups or 'b' in groups", "'a' in groups and 'b' in groups", "('a' in groups or 'b' in groups) and 'c' in groups",
+            "'a' in groups and ('b' in groups or 'c' in groups)", "('a' in groups and userId eq 'u') or 'c' in groups",
+            "'a' in groups or ('b' in groups and not ('c' in groups))",
+        ];
+        string[][] memberships = [[], ["a"], ["b"], ["c"], ["a", "b"], ["a", "c"], ["b", "c"], ["a", "b", "c"], ["d"]];
+        foreach (var filter in filters)
+        {
+            Assert.True(ConnectionFilter.TryParse(filter, out var parsed, out var error), error);
+            var candidates = Assert.IsType<HashSet<string>>(parsed.CandidateGroups, exactMatch: false);
+            foreach (var groups in memberships)
+            {
+                var subject = new FilterSubject("c", "u", groups, null);
+                Assert.True(!parsed.Matches(subject) || groups.Any(candidates.Contains), $"{filter} matched [{string.Join(',', groups)}] outside [{string.Join(',', candidates)}]");
+            }
+        }
+    }
 }

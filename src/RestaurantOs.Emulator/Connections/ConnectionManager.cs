@@ -121,6 +121,24 @@ internal sealed class ConnectionManager
         }
     }
 
+    /// <summary>The connections in at least one of <paramref name="groups"/>, each once.</summary>
+    public ClientConnection[] MembersOfAny(string hub, IEnumerable<string> groups)
+    {
+        var members = new HashSet<ClientConnection>();
+        lock (_gate)
+        {
+            foreach (var group in groups)
+            {
+                if (_groups.TryGetValue((hub, group), out var set))
+                {
+                    members.UnionWith(set);
+                }
+            }
+        }
+
+        return [.. members];
+    }
+
     public ClientConnection[] UserConnections(string hub, string userId)
     {
         lock (_gate)

@@ -17,7 +17,18 @@ internal sealed class ConnectionFilter
 {
     private readonly Func<FilterSubject, object?> _evaluate;
 
-    private ConnectionFilter(Func<FilterSubject, object?> evaluate) => _evaluate = evaluate;
+    private ConnectionFilter(Func<FilterSubject, object?> evaluate, IReadOnlySet<string>? candidateGroups)
+    {
+        _evaluate = evaluate;
+        CandidateGroups = candidateGroups;
+    }
+
+    /// <summary>
+    /// When set, only members of at least one of these groups can match (the filter is built from
+    /// <c>'g' in groups</c> terms joined by <c>or</c>, or <c>and</c>-ed with anything): a send evaluates the filter on
+    /// those members instead of on every connection of the hub. Null when any connection may match.
+    /// </summary>
+    public IReadOnlySet<string>? CandidateGroups { get; }
 
     public bool Matches(FilterSubject subject) => _evaluate(subject) is true;
 
@@ -33,7 +44,7 @@ internal sealed class ConnectionFilter
                 throw new FilterSyntaxException($"The filter must be a boolean expression, not a {node.Type}.");
             }
 
-            filter = new ConnectionFilter(node.Evaluate);
+            filter = new ConnectionFilter(node.Evaluate, node.Groups);
             error = "";
             return true;
         }
@@ -52,7 +63,17 @@ internal sealed class ConnectionFilter
     private readonly record struct Token(TokenKind Kind, string Text, int Position);
 
     /// <summary>A typed expression. <paramref name="ListForm"/> is set on a parenthesised single value, which is also a one-element list for 'in'.</summary>
-    private sealed record Node(ValueType Type, Func<FilterSubject, object?> Evaluate, Func<FilterSubject, object?>? ListForm = null);
+    private sealed record Node(ValueType Type, Func<FilterSubject, object?> Evaluate, Func<FilterSubject, object?>? ListForm = null)
+    {
+        /// <summary>The value of a string literal.</summary>
+        public string? Literal { get; init; }
+
+        /// <summary>The <c>groups</c> identifier.</summary>
+        public bool IsGroups { get; init; }
+
+        /// <summary>A boolean that can be true only for members of one of these groups (see <see cref="CandidateGroups"/>).</summary>
+        public IReadOnlySet<string>? Groups { get; init; }
+    }
 
     private sealed class FilterSyntaxException(string message) : Exception(message);
 
@@ -196,9 +217,18 @@ internal sealed class ConnectionFilter
             RequireBoolean(right, isAnd ? "and" : "or");
             var l = left.Evaluate;
             var r = right.Evaluate;
+            // 'or' can match only where either side can; 'and' only where both can, so either side's groups bound it.
+            var groups = isAnd
+                ? (left.Groups, right.Groups) switch
+                {
+                    (null, var g) => g,
+                    (var g, null) => g,
+                    var (a, b) => a.Count <= b.Count ? a : b,
+                }
+                : left.Groups is { } lg && right.Groups is { } rg ? new HashSet<string>(lg.Concat(rg), StringComparer.Ordinal) : null;
             return isAnd
-                ? new Node(ValueType.Boolean, s => l(s) is true && r(s) is true)
-                : new Node(ValueType.Boolean, s => l(s) is true || r(s) is true);
+                ? new Node(ValueType.Boolean, s => l(s) is true && r(s) is true) { Groups = groups }
+                : new Node(ValueType.Boolean, s => l(s) is true || r(s) is true) { Groups = groups };
         }
 
         private Node ParseComparison()
@@ -239,7 +269,10 @@ internal sealed class ConnectionFilter
             {
                 var item = l(s);
                 return r(s) is IEnumerable<object?> values && values.Any(v => Equals(v, item));
-            });
+            })
+            {
+                Groups = left.Literal is { } group && right.IsGroups ? new HashSet<string>([group], StringComparer.Ordinal) : null,
+            };
         }
 
         private static Node Compare(string op, Node left, Node right)
@@ -335,7 +368,7 @@ internal sealed class ConnectionFilter
                         "userid" => new Node(ValueType.String, s => s.UserId),
                         "connectionid" => new Node(ValueType.String, s => s.ConnectionId),
                         "protocol" => new Node(ValueType.String, s => s.Protocol),
-                        "groups" => new Node(ValueType.Collection, s => s.Groups),
+                        "groups" => new Node(ValueType.Collection, s => s.Groups) { IsGroups = true },
                         _ => throw new FilterSyntaxException($"Unknown identifier '{token.Text}' at position {token.Position}; use userId, connectionId or groups."),
                     };
                 default:
@@ -481,7 +514,7 @@ internal sealed class ConnectionFilter
             });
         }
 
-        private static Node Constant(ValueType type, object? value) => new(type, _ => value);
+        private static Node Constant(ValueType type, object? value) => new(type, _ => value) { Literal = value as string };
 
         private static void RequireBoolean(Node node, string op)
         {

@@ -94,7 +94,7 @@ internal sealed class RestApiEndpoint
         {
             case [":send"]:
                 RequireMethod(method, HttpMethods.Post);
-                await SendAsync(context, hub, _connections.HubConnections(hub), group: null, allowExcluded: true, allowFilter: true).ConfigureAwait(false);
+                await SendAsync(context, hub, filter => filter?.CandidateGroups is { } groups ? _connections.MembersOfAny(hub, groups) : _connections.HubConnections(hub), group: null, allowExcluded: true, allowFilter: true).ConfigureAwait(false);
                 return;
             case [":closeConnections"]:
                 RequireMethod(method, HttpMethods.Post);
@@ -112,7 +112,7 @@ internal sealed class RestApiEndpoint
             case ["groups", var group, ":send"]:
                 RequireMethod(method, HttpMethods.Post);
                 RequireGroup(group);
-                await SendAsync(context, hub, _connections.GroupMembers(hub, group), group, allowExcluded: true, allowFilter: true).ConfigureAwait(false);
+                await SendAsync(context, hub, _ => _connections.GroupMembers(hub, group), group, allowExcluded: true, allowFilter: true).ConfigureAwait(false);
                 return;
             case ["groups", var group, ":closeConnections"]:
                 RequireMethod(method, HttpMethods.Post);
@@ -150,7 +150,7 @@ internal sealed class RestApiEndpoint
                 return;
             case ["users", var userId, ":send"]:
                 RequireMethod(method, HttpMethods.Post);
-                await SendAsync(context, hub, _connections.UserConnections(hub, userId), group: null, allowExcluded: false, allowFilter: true).ConfigureAwait(false);
+                await SendAsync(context, hub, _ => _connections.UserConnections(hub, userId), group: null, allowExcluded: false, allowFilter: true).ConfigureAwait(false);
                 return;
             case ["users", var userId]:
                 RequireMethod(method, HttpMethods.Head);
@@ -183,7 +183,7 @@ internal sealed class RestApiEndpoint
             case ["connections", var connectionId, ":send"]:
                 RequireMethod(method, HttpMethods.Post);
                 ClientConnection[] target = _connections.TryGet(hub, connectionId, out var single) ? [single] : [];
-                await SendAsync(context, hub, target, group: null, allowExcluded: false, allowFilter: false).ConfigureAwait(false);
+                await SendAsync(context, hub, _ => target, group: null, allowExcluded: false, allowFilter: false).ConfigureAwait(false);
                 return;
             case ["connections", var connectionId]:
                 RequireMethod(method, HttpMethods.Head, HttpMethods.Delete);
@@ -280,7 +280,12 @@ internal sealed class RestApiEndpoint
         }
     }
 
-    private async Task SendAsync(HttpContext context, string hub, ClientConnection[] targets, string? group, bool allowExcluded, bool allowFilter)
+    /// <param name="targets">
+    /// The connections the send is for, given its filter: a hub-wide send with a filter that only group members can match
+    /// looks at those members, not at every connection of the hub (Web PubSub evaluates the filter per connection; here
+    /// that would be every connection for every event).
+    /// </param>
+    private async Task SendAsync(HttpContext context, string hub, Func<ConnectionFilter?, ClientConnection[]> targets, string? group, bool allowExcluded, bool allowFilter)
     {
         var query = context.Request.Query;
         if (query.TryGetValue("messageTtlSeconds", out var ttlValue)
@@ -309,7 +314,7 @@ internal sealed class RestApiEndpoint
         }
 
         var message = new ServerMessage(dataType, data, group);
-        _broadcaster.Broadcast(hub, targets, message, connection =>
+        _broadcaster.Broadcast(hub, targets(filter), message, connection =>
             !excluded.Contains(connection.ConnectionId)
             && (filter is null || filter.Matches(Subject(connection))));
         context.Response.StatusCode = StatusCodes.Status202Accepted;
