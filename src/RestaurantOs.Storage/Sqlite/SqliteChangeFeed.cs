@@ -108,10 +108,14 @@ internal sealed class SqliteChangeFeed(
         {
             await using var prune = connection.CreateCommand();
             prune.Transaction = transaction;
+            // Rows are in commit order, so the expired ones are the start of the log: stop at the first row still
+            // inside the retention. Both bounds are found through the primary key; the statement touches only the
+            // rows it deletes, however long the log is (it runs at every checkpoint).
             prune.CommandText = """
                 DELETE FROM change_log
-                WHERE id <= (SELECT MIN(CAST(continuation AS INTEGER)) FROM change_feed_leases WHERE lease_key = $key AND continuation IS NOT NULL)
-                  AND committed_at < $cutoff;
+                WHERE id <= MIN(
+                    (SELECT MIN(CAST(continuation AS INTEGER)) FROM change_feed_leases WHERE lease_key = $key AND continuation IS NOT NULL),
+                    COALESCE((SELECT id FROM change_log WHERE committed_at >= $cutoff ORDER BY id LIMIT 1) - 1, 9223372036854775807));
                 """;
             prune.Parameters.AddWithValue("$key", SqliteLeaseStore.RangeKey);
             prune.Parameters.AddWithValue("$cutoff", (now - retention).ToUnixTimeMilliseconds());

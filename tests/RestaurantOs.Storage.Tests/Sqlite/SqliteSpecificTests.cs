@@ -145,6 +145,28 @@ public sealed class SqliteSpecificTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Pruning_stops_at_the_first_change_inside_the_retention()
+    {
+        var time = new FakeTimeProvider(Samples.T0);
+        var stores = await OpenAsync(time);
+        var restaurant = Guid.NewGuid();
+        await stores.Orders.CreateAsync(Samples.Order(restaurant), Ct).WaitAsync(Timeout, Ct);
+        await stores.Orders.CreateAsync(Samples.Order(restaurant), Ct).WaitAsync(Timeout, Ct);
+        time.Advance(TimeSpan.FromHours(25));
+        var fresh = Samples.Order(restaurant);
+        await stores.Orders.CreateAsync(fresh, Ct).WaitAsync(Timeout, Ct);
+
+        foreach (var consumer in new[] { "kds", "events" })
+        {
+            var all = await stores.Feed.ReadAsync(consumer, 100, Ct).WaitAsync(Timeout, Ct);
+            await stores.Feed.CheckpointAsync(consumer, all.Continuation, Ct).WaitAsync(Timeout, Ct);
+        }
+
+        Assert.Equal(1, await CountAsync("SELECT COUNT(*) FROM change_log;"));
+        Assert.Equal(fresh.Id.ToString(), await ScalarAsync("SELECT document_id FROM change_log;"));
+    }
+
+    [Fact]
     public async Task Two_store_instances_on_one_file_append_without_duplicate_seqs()
     {
         // Two service providers = two independent writer locks, as two processes would have.
@@ -191,12 +213,14 @@ public sealed class SqliteSpecificTests : IAsyncLifetime
         Assert.Empty(stale.Changes);
     }
 
-    private async Task<long> CountAsync(string sql)
+    private async Task<long> CountAsync(string sql) => (long)(await ScalarAsync(sql))!;
+
+    private async Task<object?> ScalarAsync(string sql)
     {
         await using var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False");
         await connection.OpenAsync(Ct);
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
-        return (long)(await command.ExecuteScalarAsync(Ct))!;
+        return await command.ExecuteScalarAsync(Ct);
     }
 }
