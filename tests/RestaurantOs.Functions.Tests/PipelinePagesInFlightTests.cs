@@ -24,6 +24,9 @@ public sealed class PipelinePagesInFlightTests : IAsyncDisposable
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
+    /// <summary>A's sends that fail: each throws, as a send that failed after the client's retries does.</summary>
+    private int _aFailures;
+
     private async Task<FunctionsTestHost> StartAsync(int pagesInFlight)
     {
         _host = new FunctionsTestHost(new Dictionary<string, string?> { ["Pipeline:PagesInFlight"] = pagesInFlight.ToString(System.Globalization.CultureInfo.InvariantCulture) });
@@ -36,6 +39,10 @@ public sealed class PipelinePagesInFlightTests : IAsyncDisposable
                 {
                     _aHeld.TrySetResult();
                     await _releaseA.Task.WaitAsync(ct);
+                    if (Interlocked.Decrement(ref _aFailures) >= 0)
+                    {
+                        throw new WebPubSubServiceException("sendToAll", System.Net.HttpStatusCode.ServiceUnavailable, null, "unavailable");
+                    }
                 }
             });
         await _host.Services.GetRequiredService<ChangeFeedPump>().StartAsync(Ct);
@@ -92,6 +99,24 @@ public sealed class PipelinePagesInFlightTests : IAsyncDisposable
         Assert.False(await WithinAsync(TimeSpan.FromMilliseconds(500), () => Published(host, _b)));
         _releaseA.SetResult();
         Assert.True(await WithinAsync(Timeout, () => Published(host, _b)));
+    }
+
+    [Fact]
+    public async Task A_failed_publish_holds_the_restaurants_later_writes_and_the_retry_a_second_later_sends_all_in_order()
+    {
+        _aFailures = 1;
+        var host = await HoldAThenWriteBAsync(pagesInFlight: 4);
+        Assert.True(await WithinAsync(Timeout, () => Published(host, _b)));
+        await WriteOrderAsync(host, _a); // read while A's first page still publishes
+        _releaseA.SetResult();          // ... whose send now fails
+
+        // The failure holds A's second order (never sent past the gap) and new pumps for a second of the pump's clock.
+        Assert.False(await WithinAsync(TimeSpan.FromMilliseconds(300), () => host.Broadcasts().Count(b => b.Event.RestaurantId == _a) > 1));
+        host.Time.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.True(await WithinAsync(Timeout, () => host.Broadcasts().Count(b => b.Event.RestaurantId == _a) >= 3), "the retry did not send A's events");
+        var seqs = host.Broadcasts().Where(b => b.Event.RestaurantId == _a).Select(b => b.Event.Seq!.Value).ToList();
+        Assert.Equal([1L, 1, 2], seqs); // the failed attempt, then both in order
     }
 
     public async ValueTask DisposeAsync()
