@@ -47,10 +47,11 @@ internal class StoreDelayProxy : DispatchProxy
 
     private static long s_calls;
 
-    private static readonly ConcurrentDictionary<string, long> s_byMethod = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<MethodInfo, long> s_byMethod = new();
 
     /// <summary>Calls per port method (<c>IChangeFeed.ReadAsync</c>, ...), to price what a run cost the store.</summary>
-    public static IReadOnlyDictionary<string, long> CallsByMethod => new Dictionary<string, long>(s_byMethod, StringComparer.Ordinal);
+    public static IReadOnlyDictionary<string, long> CallsByMethod =>
+        s_byMethod.GroupBy(p => p.Key.DeclaringType!.Name + "." + p.Key.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Sum(p => p.Value), StringComparer.Ordinal);
 
     /// <param name="hold">When given, calls naming its consumer wait while it is closed (see <see cref="FeedHold"/>).</param>
     public static T Wrap<T>(T inner, TimeSpan delay, FeedHold? hold) where T : class
@@ -68,7 +69,7 @@ internal class StoreDelayProxy : DispatchProxy
     {
         ArgumentNullException.ThrowIfNull(targetMethod);
         var type = targetMethod.ReturnType;
-        s_byMethod.AddOrUpdate(targetMethod.DeclaringType!.Name + "." + targetMethod.Name, 1, (_, n) => n + 1);
+        s_byMethod.AddOrUpdate(targetMethod, 1, (_, n) => n + 1);
         var token = args?.OfType<CancellationToken>().FirstOrDefault() ?? CancellationToken.None;
         var held = _hold is { } hold && args is not null && args.OfType<string>().Contains(hold.Consumer, StringComparer.Ordinal);
         if (type == typeof(Task))

@@ -33,7 +33,11 @@ public sealed record StoreChange(
 /// The read left changes behind to stay within its page size although the page is not full (a page with as many
 /// changes as asked for may have more behind it as well).
 /// </param>
-public sealed record ChangeBatch(IReadOnlyList<StoreChange> Changes, string? Continuation, bool HasMore = false);
+public sealed record ChangeBatch(IReadOnlyList<StoreChange> Changes, string? Continuation, bool HasMore = false)
+{
+    /// <summary>Whether a reader that asked for <paramref name="maxChanges"/> should read again at once.</summary>
+    public bool MayHaveMore(int maxChanges) => HasMore || Changes.Count >= maxChanges;
+}
 
 /// <summary>
 /// Reads committed changes in commit order per restaurant, at least once. Each named consumer (for example

@@ -107,7 +107,7 @@ public sealed partial class EventPipeline : IDisposable
                     return null;
                 }
 
-                if (_chain.Append(generation, batch, full: batch.Changes.Count >= _batchSize || batch.HasMore) is { } page)
+                if (_chain.Append(generation, batch, full: batch.MayHaveMore(_batchSize)) is { } page)
                 {
                     return page;
                 }

@@ -45,7 +45,7 @@ public sealed partial class KdsPump(
                     }
                 }
 
-                if (batch.Changes.Count < BatchSize && !batch.HasMore)
+                if (!batch.MayHaveMore(BatchSize))
                 {
                     break;
                 }

@@ -171,14 +171,14 @@ internal sealed class CosmosChangeFeed : IChangeFeed
     }
 
     /// <summary>One page of one (range, container): its changes and the token after them.</summary>
-    private async Task<FeedPage> ReadPageAsync(string position, string container, ChangeFeedStartFrom startFrom, int maxChanges, CancellationToken cancellationToken)
+    private async Task<ContainerPage> ReadPageAsync(string position, string container, ChangeFeedStartFrom startFrom, int maxChanges, CancellationToken cancellationToken)
     {
         using var iterator = containers.ByName(container).GetChangeFeedStreamIterator(
             startFrom, ChangeFeedMode.LatestVersion, new ChangeFeedRequestOptions { PageSizeHint = maxChanges });
         using var response = await iterator.ReadNextAsync(cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotModified)
         {
-            return new FeedPage(position, NotModified: true, [], response.ContinuationToken);
+            return new ContainerPage(position, NotModified: true, [], response.ContinuationToken);
         }
 
         if (!response.IsSuccessStatusCode)
@@ -199,10 +199,10 @@ internal sealed class CosmosChangeFeed : IChangeFeed
             }
         }
 
-        return new FeedPage(position, NotModified: false, changes, response.ContinuationToken);
+        return new ContainerPage(position, NotModified: false, changes, response.ContinuationToken);
     }
 
-    private sealed record FeedPage(string Position, bool NotModified, IReadOnlyList<StoreChange> Changes, string? Next);
+    private sealed record ContainerPage(string Position, bool NotModified, IReadOnlyList<StoreChange> Changes, string? Next);
 
     private bool TryToChange(string container, JsonElement item, out StoreChange change, out string reason)
     {
